@@ -1,0 +1,133 @@
+//! The command line: one typed struct per subcommand, every `serve` flag
+//! also read from an `OCI_EMULATOR_*` environment variable (clap's `env`).
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A local, offline emulator of OCI Vault: KMS vaults, keys and crypto,
+/// secret management and secret retrieval, answered as OCI answers them.
+#[derive(Debug, Parser)]
+#[command(name = "oci-vault-emulator", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the emulator.
+    Serve(ServeConfig),
+    /// Exit 0 when a running emulator answers healthy (for Docker HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
+    /// Print an `oci` SDK/CLI config for a fixture user, with an absolute key path.
+    PrintConfig(PrintConfigArgs),
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything `serve` needs; defaults give the in-memory store and the
+/// fixture tenancy compiled into the binary.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "OCI_EMULATOR_LISTEN", default_value = "127.0.0.1:4585")]
+    pub listen: SocketAddr,
+    /// Keep state in `DIR/emulator.db` (and the root key in `DIR/root.key`);
+    /// without it, state lives in memory and is gone at exit.
+    #[arg(long, env = "OCI_EMULATOR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Tenancy file (JSON); default: the fixture tenancy compiled in.
+    #[arg(long, env = "OCI_EMULATOR_TENANCY")]
+    pub tenancy: Option<PathBuf>,
+    /// The region this emulator pretends to be.
+    #[arg(long, env = "OCI_EMULATOR_REGION", default_value = "us-ashburn-1")]
+    pub region: String,
+    /// Base URL clients reach the emulator at (for vault endpoints behind
+    /// `docker -p` or a proxy); default: taken from each request's `Host`.
+    #[arg(long, env = "OCI_EMULATOR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Root key sealing key material at rest: base64 of 32 bytes. Default:
+    /// generated (and kept in the data dir when there is one).
+    #[arg(long, env = "OCI_EMULATOR_ROOT_KEY", hide_env_values = true)]
+    pub root_key: Option<String>,
+    /// Log format.
+    #[arg(long, env = "OCI_EMULATOR_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Largest request body accepted, in bytes (larger → 413 PayloadTooLarge).
+    #[arg(long, env = "OCI_EMULATOR_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl ServeConfig {
+    /// The defaults, listening on `listen` (tests use port 0).
+    pub fn for_tests(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            data_dir: None,
+            tenancy: None,
+            region: "us-ashburn-1".into(),
+            public_url: None,
+            root_key: None,
+            log_format: LogFormat::Text,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// `healthcheck` arguments.
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The emulator's base URL.
+    #[arg(long, env = "OCI_EMULATOR_URL", default_value = "http://127.0.0.1:4585")]
+    pub url: String,
+}
+
+/// `print-config` arguments.
+#[derive(Debug, Args)]
+pub struct PrintConfigArgs {
+    /// Profile of `fixtures/oci/config` to print (DEFAULT = the administrator).
+    #[arg(long, default_value = "DEFAULT")]
+    pub profile: String,
+    /// Not written into the config (the SDK takes the endpoint separately);
+    /// printed as a comment with the matching `--endpoint`.
+    #[arg(long, env = "OCI_EMULATOR_URL", default_value = "http://127.0.0.1:4585")]
+    pub url: String,
+    /// Where to write the fixture private key (mode 0600); default: the
+    /// system temp dir's `oci-vault-emulator/`.
+    #[arg(long)]
+    pub key_dir: Option<PathBuf>,
+}
+
+/// Creates `path` empty with mode 0600 if it does not exist yet, before any
+/// secret byte is written to it. Existing files are left as they are.
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop)
+}
+
+/// Writes `contents` to a new or truncated file created with mode 0600.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    create_private_file(path)?;
+    let mut file = OpenOptions::new().write(true).truncate(true).open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}

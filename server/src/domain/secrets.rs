@@ -1,0 +1,670 @@
+//! Secrets and secret versions, after the Vault API's `Secret`,
+//! `SecretVersion` and `UpdateSecretDetails` models and Oracle's "Secret
+//! Versions" page (<https://docs.oracle.com/iaas/Content/secret-management/Concepts/secret-versions.htm>).
+//!
+//! Version stages: the first version is `CURRENT`+`LATEST`. New content is
+//! version n+1, `LATEST`, and `CURRENT` unless staged `PENDING`. Promoting a
+//! version to `CURRENT` moves the old `CURRENT` to `PREVIOUS` and the former
+//! `PREVIOUS` to `DEPRECATED`. Exactly one version holds each of `CURRENT`,
+//! `PREVIOUS`, `LATEST` and `PENDING` at a time; a version holding none of them
+//! is `DEPRECATED`.
+//!
+//! Content is envelope-encrypted ([`crate::crypto`]): a fresh data key per
+//! version, wrapped by the current version of the secret's master key. Only
+//! ciphertext is stored.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::ids::{new_ocid, OcidKind};
+use super::keys::{self, Algorithm, Key, KeyVersion};
+use super::vaults;
+use super::{check_etag, deletion_time, new_etag, Error, Result, Tags};
+use crate::crypto::{self, Keyring, B64};
+use crate::store::{self, SECRETS};
+use base64::Engine as _;
+
+/// The largest secret content accepted, in bytes after base64 decoding
+/// (OCI's documented secret bundle limit is 25 KB).
+pub const MAX_CONTENT_BYTES: usize = 25 * 1024;
+
+/// `Secret.lifecycleState` values the emulator reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SecretState {
+    /// Readable and updatable.
+    Active,
+    /// Scheduled for deletion: not readable as a bundle, not updatable.
+    PendingDeletion,
+    /// Deleted: gone for every read.
+    Deleted,
+}
+
+impl SecretState {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SecretState::Active => "ACTIVE",
+            SecretState::PendingDeletion => "PENDING_DELETION",
+            SecretState::Deleted => "DELETED",
+        }
+    }
+}
+
+/// A version stage (`SecretVersion.stages`), in OCI's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Stage {
+    /// The version in use.
+    Current,
+    /// Staged, not yet promoted.
+    Pending,
+    /// The most recently created.
+    Latest,
+    /// The one that was `CURRENT` before the last promotion.
+    Previous,
+    /// None of the above.
+    Deprecated,
+}
+
+/// A secret as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Secret {
+    /// `ocid1.vaultsecret.oc1.<region>.…`; never changes.
+    pub id: String,
+    /// The vault.
+    pub vault_id: String,
+    /// The compartment.
+    pub compartment_id: String,
+    /// `secretName`, unique per vault.
+    pub secret_name: String,
+    /// The master encryption key that wraps its data keys.
+    pub key_id: String,
+    /// `description`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `metadata`.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Lifecycle state as stored; read through [`Secret::settle`].
+    pub lifecycle_state: SecretState,
+    /// `currentVersionNumber`.
+    pub current_version_number: u64,
+    /// `timeCreated`.
+    #[serde(with = "time::serde::rfc3339")]
+    pub time_created: OffsetDateTime,
+    /// `timeOfDeletion` while pending deletion.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub time_of_deletion: Option<OffsetDateTime>,
+    /// Tags.
+    pub tags: Tags,
+    /// The current etag.
+    pub etag: String,
+}
+
+impl Secret {
+    /// Applies a deletion whose time has passed.
+    pub fn settle(mut self, now: OffsetDateTime) -> Self {
+        if self.lifecycle_state == SecretState::PendingDeletion && self.time_of_deletion.is_some_and(|t| t <= now) {
+            self.lifecycle_state = SecretState::Deleted;
+        }
+        self
+    }
+
+    fn ensure_active(&self, action: &str) -> Result<()> {
+        if self.lifecycle_state != SecretState::Active {
+            return Err(Error::IncorrectState(format!(
+                "Secret {} is in lifecycle state {}; it cannot be {action}.",
+                self.id,
+                self.lifecycle_state.as_str()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A secret version as stored: metadata plus the encrypted content.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretVersion {
+    /// The secret.
+    pub secret_id: String,
+    /// 1, 2, 3, … per secret.
+    pub version_number: u64,
+    /// The optional version name (`secretContent.name`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Stages, in OCI's order.
+    pub stages: Vec<Stage>,
+    /// `timeCreated`.
+    #[serde(with = "time::serde::rfc3339")]
+    pub time_created: OffsetDateTime,
+    /// The key version whose material wraps `wrapped_data_key`.
+    pub key_version_id: String,
+    /// The data key, sealed under the key version (base64).
+    pub wrapped_data_key: String,
+    /// The content, sealed under the data key (base64).
+    pub sealed_content: String,
+}
+
+/// The content of a new version, validated from `Base64SecretContentDetails`.
+pub struct NewContent {
+    /// The decoded content bytes (never logged).
+    pub bytes: crypto::KeyBytes,
+    /// Optional version name.
+    pub name: Option<String>,
+    /// `CURRENT` (default) or `PENDING`.
+    pub stage: Stage,
+}
+
+impl std::fmt::Debug for NewContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewContent").field("name", &self.name).field("stage", &self.stage).finish_non_exhaustive()
+    }
+}
+
+impl NewContent {
+    /// Parses `content` (base64), `name` and `stage` (`CURRENT`/`PENDING`).
+    pub fn parse(content: Option<&str>, name: Option<String>, stage: Option<Stage>) -> Result<Self> {
+        let content = content.ok_or_else(|| Error::InvalidParameter("secretContent.content is required.".into()))?;
+        let bytes = crypto::KeyBytes::new(
+            B64.decode(content.trim())
+                .map_err(|_| Error::InvalidParameter("secretContent.content is not valid base64.".into()))?,
+        );
+        if bytes.len() > MAX_CONTENT_BYTES {
+            return Err(Error::InvalidParameter(format!(
+                "secretContent.content is {} bytes; the limit is {MAX_CONTENT_BYTES} bytes.",
+                bytes.len()
+            )));
+        }
+        let stage = match stage {
+            None | Some(Stage::Current) => Stage::Current,
+            Some(Stage::Pending) => Stage::Pending,
+            Some(_) => {
+                return Err(Error::InvalidParameter("secretContent.stage must be CURRENT or PENDING.".into()));
+            }
+        };
+        if let Some(n) = &name {
+            if n.is_empty() || n.len() > 255 {
+                return Err(Error::InvalidParameter("secretContent.name must be 1 to 255 characters.".into()));
+            }
+        }
+        Ok(Self { bytes, name, stage })
+    }
+}
+
+/// What `CreateSecret` needs (validated from `CreateSecretDetails`).
+#[derive(Debug)]
+pub struct NewSecret {
+    /// `compartmentId`.
+    pub compartment_id: String,
+    /// `vaultId`.
+    pub vault_id: String,
+    /// `keyId`.
+    pub key_id: String,
+    /// `secretName`.
+    pub secret_name: String,
+    /// `description`.
+    pub description: Option<String>,
+    /// `metadata`.
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The first version's content.
+    pub content: NewContent,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// What `UpdateSecret` may change (validated from `UpdateSecretDetails`).
+#[derive(Debug, Default)]
+pub struct SecretUpdate {
+    /// `currentVersionNumber`: promote that version to `CURRENT`.
+    pub current_version_number: Option<u64>,
+    /// `secretContent`: a new version.
+    pub content: Option<NewContent>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `metadata`.
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `freeformTags`.
+    pub freeform_tags: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `definedTags`.
+    pub defined_tags: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Checks a secret name: 1–255 of letters, digits, `-`, `_`, `.`.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if !ok {
+        return Err(Error::InvalidParameter(
+            "secretName must be 1 to 255 characters of letters, digits, '-', '_' and '.'.".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn save(tx: &Transaction<'_>, secret: &Secret) -> Result<()> {
+    tx.execute(
+        "INSERT INTO secrets (id, vault_id, compartment_id, name, doc) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET compartment_id = ?3, doc = ?5",
+        params![secret.id, secret.vault_id, secret.compartment_id, secret.secret_name, store::doc(secret)?],
+    )?;
+    Ok(())
+}
+
+fn save_version(tx: &Transaction<'_>, version: &SecretVersion) -> Result<()> {
+    tx.execute(
+        "INSERT INTO secret_versions (secret_id, version_number, doc) VALUES (?1, ?2, ?3)
+         ON CONFLICT (secret_id, version_number) DO UPDATE SET doc = ?3",
+        params![version.secret_id, version.version_number as i64, store::doc(version)?],
+    )?;
+    Ok(())
+}
+
+/// The key a secret's content is wrapped with: it must exist, be in the
+/// secret's vault, be AES, and be `ENABLED`. Returns the key and its current
+/// version.
+fn usable_key(tx: &Transaction<'_>, vault_id: &str, key_id: &str, now: OffsetDateTime) -> Result<(Key, KeyVersion)> {
+    let key = keys::get_any(tx, key_id, now)?
+        .ok_or_else(|| Error::RelatedNotFound(format!("Key {key_id} was not found or is not authorized.")))?;
+    if key.vault_id != vault_id {
+        return Err(Error::InvalidParameter(format!("Key {key_id} is not in vault {vault_id}.")));
+    }
+    if key.key_shape.algorithm != Algorithm::Aes {
+        return Err(Error::InvalidParameter("A secret's key must be a symmetric (AES) key.".into()));
+    }
+    key.ensure_usable()?;
+    let version = keys::version(tx, &key.id, &key.current_key_version)?;
+    Ok((key, version))
+}
+
+fn seal_content(
+    keyring: &Keyring,
+    key_version: &KeyVersion,
+    secret_id: &str,
+    version_number: u64,
+    content: &NewContent,
+    now: OffsetDateTime,
+) -> Result<SecretVersion> {
+    let master = keyring.material(&key_version.id, || key_version.sealed())?;
+    let data_key = crypto::random_bytes(32);
+    let wrapped = crypto::seal(&master, secret_id.as_bytes(), &data_key)?;
+    let sealed = crypto::seal(&data_key, content_aad(secret_id, version_number).as_bytes(), &content.bytes)?;
+    Ok(SecretVersion {
+        secret_id: secret_id.to_owned(),
+        version_number,
+        name: content.name.clone(),
+        stages: Vec::new(),
+        time_created: now,
+        key_version_id: key_version.id.clone(),
+        wrapped_data_key: B64.encode(wrapped),
+        sealed_content: B64.encode(sealed),
+    })
+}
+
+fn content_aad(secret_id: &str, version_number: u64) -> String {
+    format!("{secret_id}/{version_number}")
+}
+
+/// Decrypts a version's content with the key version that wrapped it.
+pub fn open_content(keyring: &Keyring, version: &SecretVersion, key_version: &KeyVersion) -> Result<crypto::KeyBytes> {
+    let broken = |what: &str| Error::Internal(anyhow::anyhow!("stored secret version has a corrupt {what}"));
+    let master = keyring.material(&key_version.id, || key_version.sealed())?;
+    let wrapped = B64.decode(&version.wrapped_data_key).map_err(|_| broken("data key"))?;
+    let data_key = crypto::open(&master, version.secret_id.as_bytes(), &wrapped).map_err(|_| broken("data key"))?;
+    let sealed = B64.decode(&version.sealed_content).map_err(|_| broken("content"))?;
+    crypto::open(&data_key, content_aad(&version.secret_id, version.version_number).as_bytes(), &sealed)
+        .map_err(|_| broken("content"))
+}
+
+/// `CreateSecret`: version 1, `CURRENT`+`LATEST`. The vault must be `ACTIVE`,
+/// the key an `ENABLED` AES key of that vault, and the name new in the vault.
+pub fn create(tx: &Transaction<'_>, keyring: &Keyring, now: OffsetDateTime, region: &str, new: NewSecret) -> Result<(Secret, SecretVersion)> {
+    let vault = match vaults::get(tx, &new.vault_id, now) {
+        Err(Error::NotFound) => {
+            return Err(Error::RelatedNotFound(format!("Vault {} was not found or is not authorized.", new.vault_id)))
+        }
+        other => other?,
+    };
+    vault.ensure_active()?;
+    validate_name(&new.secret_name)?;
+    if new.content.stage != Stage::Current {
+        return Err(Error::InvalidParameter("The first version of a secret must have stage CURRENT.".into()));
+    }
+    let (_, key_version) = usable_key(tx, &vault.id, &new.key_id, now)?;
+    let taken: Option<String> = tx
+        .query_row(
+            "SELECT id FROM secrets WHERE vault_id = ?1 AND name = ?2",
+            params![vault.id, new.secret_name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if taken.is_some() {
+        return Err(Error::InvalidParameter(format!(
+            "A secret named {} already exists in vault {}; secret names are unique per vault.",
+            new.secret_name, vault.id
+        )));
+    }
+    let id = new_ocid(OcidKind::Secret, region);
+    let mut version = seal_content(keyring, &key_version, &id, 1, &new.content, now)?;
+    version.stages = vec![Stage::Current, Stage::Latest];
+    let secret = Secret {
+        id,
+        vault_id: vault.id,
+        compartment_id: new.compartment_id,
+        secret_name: new.secret_name,
+        key_id: new.key_id,
+        description: new.description,
+        metadata: new.metadata,
+        lifecycle_state: SecretState::Active,
+        current_version_number: 1,
+        time_created: now,
+        time_of_deletion: None,
+        tags: new.tags,
+        etag: new_etag(),
+    };
+    save(tx, &secret)?;
+    save_version(tx, &version)?;
+    Ok((secret, version))
+}
+
+/// `GetSecret`: 404 when absent or deleted.
+pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Secret> {
+    match store::get::<Secret>(tx, &SECRETS, id)?.map(|s| s.settle(now)) {
+        Some(s) if s.lifecycle_state != SecretState::Deleted => Ok(s),
+        _ => Err(Error::NotFound),
+    }
+}
+
+/// The secret named `name` in `vault_id`; 404 when none.
+pub fn by_name(tx: &Transaction<'_>, vault_id: &str, name: &str, now: OffsetDateTime) -> Result<Secret> {
+    let id: Option<String> = tx
+        .query_row("SELECT id FROM secrets WHERE vault_id = ?1 AND name = ?2", params![vault_id, name], |r| r.get(0))
+        .optional()?;
+    get(tx, &id.ok_or(Error::NotFound)?, now)
+}
+
+/// `ListSecrets`: a compartment's secrets, filtered by exact `name` and
+/// `vaultId` when given.
+pub fn list(tx: &Transaction<'_>, compartment_id: &str, name: Option<&str>, vault_id: Option<&str>, now: OffsetDateTime) -> Result<Vec<Secret>> {
+    let secrets: Vec<Secret> =
+        store::query_docs(tx, "SELECT doc FROM secrets WHERE compartment_id = ?1", params![compartment_id])?;
+    Ok(secrets
+        .into_iter()
+        .map(|s| s.settle(now))
+        .filter(|s| name.is_none_or(|n| s.secret_name == n) && vault_id.is_none_or(|v| s.vault_id == v))
+        .collect())
+}
+
+/// All versions of a secret, oldest first.
+pub fn versions(tx: &Transaction<'_>, secret_id: &str) -> Result<Vec<SecretVersion>> {
+    store::query_docs(
+        tx,
+        "SELECT doc FROM secret_versions WHERE secret_id = ?1 ORDER BY version_number",
+        params![secret_id],
+    )
+}
+
+/// One version by number; 404 when absent.
+pub fn version(tx: &Transaction<'_>, secret_id: &str, number: u64) -> Result<SecretVersion> {
+    let found: Vec<SecretVersion> = store::query_docs(
+        tx,
+        "SELECT doc FROM secret_versions WHERE secret_id = ?1 AND version_number = ?2",
+        params![secret_id, number as i64],
+    )?;
+    found.into_iter().next().ok_or(Error::NotFound)
+}
+
+/// Moves stages so that `target` becomes `CURRENT`: the old `CURRENT` becomes
+/// `PREVIOUS`, the former `PREVIOUS` loses it, and `target` loses `PENDING`.
+fn promote(versions: &mut [SecretVersion], target: u64) {
+    let old_current = versions.iter().find(|v| v.stages.contains(&Stage::Current)).map(|v| v.version_number);
+    if old_current == Some(target) {
+        return;
+    }
+    for v in versions.iter_mut() {
+        if v.version_number == target {
+            v.stages.retain(|s| !matches!(s, Stage::Pending | Stage::Previous));
+            v.stages.push(Stage::Current);
+        } else if Some(v.version_number) == old_current {
+            v.stages.retain(|s| *s != Stage::Current);
+            v.stages.push(Stage::Previous);
+        } else {
+            v.stages.retain(|s| *s != Stage::Previous);
+        }
+    }
+}
+
+/// Marks versions without any stage `DEPRECATED` and sorts stages.
+fn normalise(versions: &mut [SecretVersion]) {
+    for v in versions.iter_mut() {
+        v.stages.retain(|s| *s != Stage::Deprecated);
+        v.stages.sort();
+        v.stages.dedup();
+        if v.stages.is_empty() {
+            v.stages.push(Stage::Deprecated);
+        }
+    }
+}
+
+/// `UpdateSecret`. New content adds a version (see the module doc for
+/// stages); `currentVersionNumber` promotes an existing one; the two (or
+/// `secretRules`) together are refused by the caller's validation.
+pub fn update(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    now: OffsetDateTime,
+    id: &str,
+    if_match: Option<&str>,
+    change: SecretUpdate,
+) -> Result<Secret> {
+    let mut secret = get(tx, id, now)?;
+    check_etag(if_match, &secret.etag)?;
+    secret.ensure_active("updated")?;
+    if change.content.is_some() && change.current_version_number.is_some() {
+        return Err(Error::InvalidParameter(
+            "currentVersionNumber cannot be combined with secretContent or secretRules in one request.".into(),
+        ));
+    }
+    let mut all = versions(tx, &secret.id)?;
+    if let Some(content) = &change.content {
+        let (_, key_version) = usable_key(tx, &secret.vault_id, &secret.key_id, now)?;
+        if let Some(name) = &content.name {
+            if all.iter().any(|v| v.name.as_deref() == Some(name)) {
+                return Err(Error::InvalidParameter(format!("A version named {name} already exists for this secret.")));
+            }
+        }
+        let number = all.iter().map(|v| v.version_number).max().unwrap_or(0) + 1;
+        let mut version = seal_content(keyring, &key_version, &secret.id, number, content, now)?;
+        for v in all.iter_mut() {
+            v.stages.retain(|s| *s != Stage::Latest && (content.stage != Stage::Pending || *s != Stage::Pending));
+        }
+        version.stages = vec![Stage::Latest];
+        if content.stage == Stage::Pending {
+            version.stages.push(Stage::Pending);
+        }
+        all.push(version);
+        if content.stage == Stage::Current {
+            promote(&mut all, number);
+        }
+    } else if let Some(target) = change.current_version_number {
+        if !all.iter().any(|v| v.version_number == target) {
+            return Err(Error::InvalidParameter(format!(
+                "currentVersionNumber {target} does not name a version of this secret."
+            )));
+        }
+        promote(&mut all, target);
+    }
+    normalise(&mut all);
+    for v in &all {
+        save_version(tx, v)?;
+    }
+    if let Some(current) = all.iter().find(|v| v.stages.contains(&Stage::Current)) {
+        secret.current_version_number = current.version_number;
+    }
+    if let Some(d) = change.description {
+        secret.description = Some(d);
+    }
+    if let Some(m) = change.metadata {
+        secret.metadata = Some(m);
+    }
+    if let Some(t) = change.freeform_tags {
+        secret.tags.freeform = t;
+    }
+    if let Some(t) = change.defined_tags {
+        secret.tags.defined = t;
+    }
+    secret.etag = new_etag();
+    save(tx, &secret)?;
+    Ok(secret)
+}
+
+/// `ScheduleSecretDeletion`: 1–30 days out (default 30); the secret becomes
+/// `PENDING_DELETION` and unreadable as a bundle until cancelled.
+pub fn schedule_deletion(tx: &Transaction<'_>, now: OffsetDateTime, id: &str, if_match: Option<&str>, requested: Option<OffsetDateTime>) -> Result<Secret> {
+    let mut secret = get(tx, id, now)?;
+    check_etag(if_match, &secret.etag)?;
+    secret.ensure_active("scheduled for deletion")?;
+    let at = deletion_time(requested, now, 1, 30, 30)?;
+    secret.lifecycle_state = SecretState::PendingDeletion;
+    secret.time_of_deletion = Some(at);
+    secret.etag = new_etag();
+    save(tx, &secret)?;
+    Ok(secret)
+}
+
+/// `CancelSecretDeletion`: back to `ACTIVE`.
+pub fn cancel_deletion(tx: &Transaction<'_>, now: OffsetDateTime, id: &str, if_match: Option<&str>) -> Result<Secret> {
+    let mut secret = get(tx, id, now)?;
+    check_etag(if_match, &secret.etag)?;
+    if secret.lifecycle_state != SecretState::PendingDeletion {
+        return Err(Error::IncorrectState(format!(
+            "Secret {} is in lifecycle state {}; only a secret pending deletion can have its deletion cancelled.",
+            secret.id,
+            secret.lifecycle_state.as_str()
+        )));
+    }
+    secret.lifecycle_state = SecretState::Active;
+    secret.time_of_deletion = None;
+    secret.etag = new_etag();
+    save(tx, &secret)?;
+    Ok(secret)
+}
+
+/// How `GetSecretBundle` picks a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// `versionNumber`.
+    Number(u64),
+    /// `secretVersionName`.
+    Name(String),
+    /// `stage`.
+    Stage(Stage),
+}
+
+/// Everything a bundle read needs from the store, fetched in one short
+/// transaction; decryption happens afterwards, outside the store's lock.
+#[derive(Debug)]
+pub struct BundleSource {
+    /// The secret.
+    pub secret: Secret,
+    /// The selected version.
+    pub version: SecretVersion,
+    /// The key version that wrapped the version's data key.
+    pub key_version: KeyVersion,
+}
+
+/// Resolves a bundle read: the secret must be `ACTIVE` (pending deletion →
+/// 404, as OCI hides it), its key `ENABLED` (409 `IncorrectState`), and the
+/// selected version must exist (404).
+pub fn bundle_source(tx: &Transaction<'_>, secret: Secret, selector: &Selector, now: OffsetDateTime) -> Result<BundleSource> {
+    if secret.lifecycle_state != SecretState::Active {
+        return Err(Error::NotFound);
+    }
+    let key = keys::get_any(tx, &secret.key_id, now)?.ok_or(Error::NotFound)?;
+    key.ensure_usable()?;
+    let version = match selector {
+        Selector::Number(n) => version(tx, &secret.id, *n)?,
+        Selector::Name(name) => versions(tx, &secret.id)?
+            .into_iter()
+            .find(|v| v.name.as_deref() == Some(name.as_str()))
+            .ok_or(Error::NotFound)?,
+        Selector::Stage(stage) => versions(tx, &secret.id)?
+            .into_iter()
+            .find(|v| v.stages.contains(stage))
+            .ok_or(Error::NotFound)?,
+    };
+    let key_version = keys::version(tx, &key.id, &version.key_version_id)?;
+    Ok(BundleSource { secret, version, key_version })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(n: u64, stages: &[Stage]) -> SecretVersion {
+        SecretVersion {
+            secret_id: "s".into(),
+            version_number: n,
+            name: None,
+            stages: stages.to_vec(),
+            time_created: OffsetDateTime::UNIX_EPOCH,
+            key_version_id: String::new(),
+            wrapped_data_key: String::new(),
+            sealed_content: String::new(),
+        }
+    }
+
+    fn stages(all: &[SecretVersion]) -> Vec<Vec<Stage>> {
+        all.iter().map(|v| v.stages.clone()).collect()
+    }
+
+    #[test]
+    fn promotion_moves_current_to_previous_and_previous_to_deprecated() {
+        use Stage::*;
+        let mut all = vec![v(1, &[Previous]), v(2, &[Current]), v(3, &[Latest])];
+        promote(&mut all, 3);
+        normalise(&mut all);
+        assert_eq!(stages(&all), vec![vec![Deprecated], vec![Previous], vec![Current, Latest]]);
+    }
+
+    #[test]
+    fn rollback_promotes_an_old_version() {
+        use Stage::*;
+        let mut all = vec![v(1, &[Deprecated]), v(2, &[Previous]), v(3, &[Current, Latest])];
+        promote(&mut all, 1);
+        normalise(&mut all);
+        assert_eq!(stages(&all), vec![vec![Current], vec![Deprecated], vec![Latest, Previous]]);
+    }
+
+    #[test]
+    fn promoting_a_pending_version_clears_pending() {
+        use Stage::*;
+        let mut all = vec![v(1, &[Current]), v(2, &[Pending, Latest])];
+        promote(&mut all, 2);
+        normalise(&mut all);
+        assert_eq!(stages(&all), vec![vec![Previous], vec![Current, Latest]]);
+    }
+
+    #[test]
+    fn content_must_be_base64_current_or_pending_and_small() {
+        assert!(matches!(NewContent::parse(Some("***"), None, None), Err(Error::InvalidParameter(_))));
+        assert!(matches!(NewContent::parse(None, None, None), Err(Error::InvalidParameter(_))));
+        assert!(matches!(NewContent::parse(Some("aGk="), None, Some(Stage::Latest)), Err(Error::InvalidParameter(_))));
+        let big = B64.encode(vec![0u8; MAX_CONTENT_BYTES + 1]);
+        assert!(matches!(NewContent::parse(Some(&big), None, None), Err(Error::InvalidParameter(_))));
+        let ok = NewContent::parse(Some("aGk="), Some("v1".into()), Some(Stage::Pending)).unwrap();
+        assert_eq!((&ok.bytes[..], ok.stage), (&b"hi"[..], Stage::Pending));
+    }
+
+    #[test]
+    fn secret_names_allow_ocis_characters_only() {
+        assert!(validate_name("db-password_1.prod").is_ok());
+        for bad in ["", "has space", "slash/", &"x".repeat(256)] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Vaults: lifecycle and rules, after the KMS API's `Vault` model and the
+//! `ScheduleVaultDeletion`/`CancelVaultDeletion` docstrings of the `oci`
+//! Python SDK (`oci/key_management/kms_vault_client.py`).
+//!
+//! The emulator goes straight to stable states: a created vault is `ACTIVE`
+//! at once; a scheduled deletion is `PENDING_DELETION` until its time passes,
+//! then `DELETED`.
+
+use rusqlite::{params, Transaction};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::ids::{new_ocid, random_base32, OcidKind};
+use super::{check_etag, deletion_time, new_etag, Error, Result, Tags};
+use crate::domain::keys::{self, KeyState};
+use crate::store::{self, VAULTS};
+
+/// `Vault.vaultType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VaultType {
+    /// A virtual (shared-partition) vault.
+    Default,
+    /// A dedicated-partition vault.
+    VirtualPrivate,
+    /// Keys held in an external key manager.
+    External,
+}
+
+/// `Vault.lifecycleState` values the emulator reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VaultState {
+    /// Usable.
+    Active,
+    /// Scheduled for deletion at `timeOfDeletion`.
+    PendingDeletion,
+    /// Deleted (its time of deletion passed).
+    Deleted,
+}
+
+/// A vault as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vault {
+    /// `ocid1.vault.oc1.<region>.…`
+    pub id: String,
+    /// The compartment it lives in.
+    pub compartment_id: String,
+    /// `displayName`.
+    pub display_name: String,
+    /// `vaultType`.
+    pub vault_type: VaultType,
+    /// Lifecycle state as stored; read through [`Vault::settle`].
+    pub lifecycle_state: VaultState,
+    /// `timeCreated`.
+    #[serde(with = "time::serde::rfc3339")]
+    pub time_created: OffsetDateTime,
+    /// `timeOfDeletion` while pending deletion.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub time_of_deletion: Option<OffsetDateTime>,
+    /// Tags.
+    pub tags: Tags,
+    /// The short name in this vault's endpoints (`/kms/<vault_key>/management`).
+    pub vault_key: String,
+    /// `wrappingkeyId`: the OCID of the vault's wrapping key.
+    pub wrapping_key_id: String,
+    /// The current etag.
+    pub etag: String,
+}
+
+impl Vault {
+    /// Applies a deletion whose time has passed.
+    pub fn settle(mut self, now: OffsetDateTime) -> Self {
+        if self.lifecycle_state == VaultState::PendingDeletion
+            && self.time_of_deletion.is_some_and(|t| t <= now)
+        {
+            self.lifecycle_state = VaultState::Deleted;
+        }
+        self
+    }
+
+    /// Refuses use of a vault that is not `ACTIVE` (409 `IncorrectState`).
+    pub fn ensure_active(&self) -> Result<()> {
+        if self.lifecycle_state != VaultState::Active {
+            return Err(Error::IncorrectState(format!(
+                "Vault {} is in lifecycle state {}.",
+                self.id,
+                state_name(self.lifecycle_state)
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The wire name of a vault state.
+pub fn state_name(state: VaultState) -> &'static str {
+    match state {
+        VaultState::Active => "ACTIVE",
+        VaultState::PendingDeletion => "PENDING_DELETION",
+        VaultState::Deleted => "DELETED",
+    }
+}
+
+/// What `CreateVault` needs (validated from `CreateVaultDetails`).
+#[derive(Debug)]
+pub struct NewVault {
+    /// `compartmentId`.
+    pub compartment_id: String,
+    /// `displayName`.
+    pub display_name: String,
+    /// `vaultType`.
+    pub vault_type: VaultType,
+    /// Tags.
+    pub tags: Tags,
+}
+
+fn save(tx: &Transaction<'_>, vault: &Vault) -> Result<()> {
+    tx.execute(
+        "INSERT INTO vaults (id, compartment_id, vault_key, doc) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET compartment_id = ?2, doc = ?4",
+        params![vault.id, vault.compartment_id, vault.vault_key, store::doc(vault)?],
+    )?;
+    Ok(())
+}
+
+/// `CreateVault`: a new `ACTIVE` vault.
+pub fn create(tx: &Transaction<'_>, now: OffsetDateTime, region: &str, new: NewVault) -> Result<Vault> {
+    if new.vault_type == VaultType::External {
+        return Err(Error::InvalidParameter(
+            "vaultType EXTERNAL needs an external key manager, which the emulator does not emulate yet.".into(),
+        ));
+    }
+    let vault = Vault {
+        id: new_ocid(OcidKind::Vault, region),
+        compartment_id: new.compartment_id,
+        display_name: new.display_name,
+        vault_type: new.vault_type,
+        lifecycle_state: VaultState::Active,
+        time_created: now,
+        time_of_deletion: None,
+        tags: new.tags,
+        vault_key: random_base32(13),
+        wrapping_key_id: new_ocid(OcidKind::Key, region),
+        etag: new_etag(),
+    };
+    save(tx, &vault)?;
+    Ok(vault)
+}
+
+/// `GetVault`: 404 when absent.
+pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Vault> {
+    store::get::<Vault>(tx, &VAULTS, id)?.map(|v| v.settle(now)).ok_or(Error::NotFound)
+}
+
+/// The vault whose endpoints carry `vault_key`; 404 when none.
+pub fn by_endpoint_key(tx: &Transaction<'_>, vault_key: &str, now: OffsetDateTime) -> Result<Vault> {
+    let mut found: Vec<Vault> =
+        store::query_docs(tx, "SELECT doc FROM vaults WHERE vault_key = ?1", params![vault_key])?;
+    found.pop().map(|v| v.settle(now)).ok_or(Error::NotFound)
+}
+
+/// `ListVaults`: the vaults of a compartment, newest first.
+pub fn list(tx: &Transaction<'_>, compartment_id: &str, now: OffsetDateTime) -> Result<Vec<Vault>> {
+    let vaults: Vec<Vault> =
+        store::query_docs(tx, "SELECT doc FROM vaults WHERE compartment_id = ?1", params![compartment_id])?;
+    Ok(vaults.into_iter().map(|v| v.settle(now)).collect())
+}
+
+/// `UpdateVault`: display name and tags; the vault must be `ACTIVE`.
+pub fn update(
+    tx: &Transaction<'_>,
+    now: OffsetDateTime,
+    id: &str,
+    if_match: Option<&str>,
+    display_name: Option<String>,
+    tags: Option<Tags>,
+) -> Result<Vault> {
+    let mut vault = get(tx, id, now)?;
+    check_etag(if_match, &vault.etag)?;
+    vault.ensure_active()?;
+    if let Some(name) = display_name {
+        vault.display_name = name;
+    }
+    if let Some(tags) = tags {
+        vault.tags = tags;
+    }
+    vault.etag = new_etag();
+    save(tx, &vault)?;
+    Ok(vault)
+}
+
+/// `ScheduleVaultDeletion`: 7–30 days out (default 30); every key not
+/// already scheduled goes to `PENDING_DELETION` with the vault's time. A key
+/// already scheduled later than the vault makes the call fail with 409.
+pub fn schedule_deletion(
+    tx: &Transaction<'_>,
+    now: OffsetDateTime,
+    id: &str,
+    if_match: Option<&str>,
+    requested: Option<OffsetDateTime>,
+) -> Result<Vault> {
+    let mut vault = get(tx, id, now)?;
+    check_etag(if_match, &vault.etag)?;
+    vault.ensure_active()?;
+    let at = deletion_time(requested, now, 7, 30, 30)?;
+    let vault_keys = keys::in_vault(tx, &vault.id, now)?;
+    if let Some(late) = vault_keys.iter().find(|k| {
+        k.lifecycle_state == KeyState::PendingDeletion && k.time_of_deletion.is_some_and(|t| t > at)
+    }) {
+        return Err(Error::Conflict(format!(
+            "Key {} is scheduled for deletion after the requested vault deletion time.",
+            late.id
+        )));
+    }
+    for mut key in vault_keys {
+        if matches!(key.lifecycle_state, KeyState::Enabled | KeyState::Disabled) {
+            key.state_before_deletion = Some(key.lifecycle_state);
+            key.lifecycle_state = KeyState::PendingDeletion;
+            key.time_of_deletion = Some(at);
+            key.scheduled_with_vault = true;
+            key.etag = new_etag();
+            keys::save(tx, &key)?;
+        }
+    }
+    vault.lifecycle_state = VaultState::PendingDeletion;
+    vault.time_of_deletion = Some(at);
+    vault.etag = new_etag();
+    save(tx, &vault)?;
+    Ok(vault)
+}
+
+/// `CancelVaultDeletion`: back to `ACTIVE`; keys that were scheduled with the
+/// vault return to their former state, keys scheduled on their own stay.
+pub fn cancel_deletion(tx: &Transaction<'_>, now: OffsetDateTime, id: &str, if_match: Option<&str>) -> Result<Vault> {
+    let mut vault = get(tx, id, now)?;
+    check_etag(if_match, &vault.etag)?;
+    if vault.lifecycle_state != VaultState::PendingDeletion {
+        return Err(Error::IncorrectState(format!(
+            "Vault {} is in lifecycle state {}; only a vault pending deletion can have its deletion cancelled.",
+            vault.id,
+            state_name(vault.lifecycle_state)
+        )));
+    }
+    for mut key in keys::in_vault(tx, &vault.id, now)? {
+        if key.scheduled_with_vault && key.lifecycle_state == KeyState::PendingDeletion {
+            key.lifecycle_state = key.state_before_deletion.take().unwrap_or(KeyState::Enabled);
+            key.time_of_deletion = None;
+            key.scheduled_with_vault = false;
+            key.etag = new_etag();
+            keys::save(tx, &key)?;
+        }
+    }
+    vault.lifecycle_state = VaultState::Active;
+    vault.time_of_deletion = None;
+    vault.etag = new_etag();
+    save(tx, &vault)?;
+    Ok(vault)
+}

@@ -1,0 +1,257 @@
+//! The tenancy file (`--tenancy`, JSON): who exists and which API keys they
+//! sign with. Loaded and validated once at start; a bad file is refused with
+//! the path of the wrong field (`users[0].apiKeys[0].publicKeyPem: …`).
+//!
+//! Shape (fields may be added, never renamed):
+//! `{"tenancy": {"id","name","homeRegion"}, "compartments": [{"id","name","parentId"}],
+//!   "groups": [{"id","name"}], "users": [{"id","name","groups": [names],
+//!   "apiKeys": [{"publicKeyPem","fingerprint"?}]}],
+//!   "policies": [{"name","compartmentId","statements": [..]}]}`.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::bail;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::ids::is_ocid_of;
+use crate::http::signature::{KeyId, KeyStore, PublicKey};
+
+/// The fixture tenancy compiled into the binary (`fixtures/tenancy.json`).
+pub const EMBEDDED: &str = include_str!("../../../fixtures/tenancy.json");
+
+/// The tenancy file as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenancyFile {
+    /// The root compartment.
+    pub tenancy: TenancyInfo,
+    /// Child compartments (any depth, via `parentId`).
+    #[serde(default)]
+    pub compartments: Vec<Compartment>,
+    /// Groups.
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    /// Users with their API keys.
+    pub users: Vec<User>,
+    /// Policies: kept now, evaluated by the IAM issue.
+    #[serde(default)]
+    pub policies: Vec<Policy>,
+}
+
+/// `tenancy`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenancyInfo {
+    /// `ocid1.tenancy.oc1..…`
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Home region, e.g. `us-ashburn-1`.
+    pub home_region: String,
+}
+
+/// A compartment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Compartment {
+    /// `ocid1.compartment.oc1..…`
+    pub id: String,
+    /// Name, unique among siblings.
+    pub name: String,
+    /// The tenancy's or another compartment's OCID.
+    pub parent_id: String,
+}
+
+/// A group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    /// `ocid1.group.oc1..…`
+    pub id: String,
+    /// Name, e.g. `Administrators`.
+    pub name: String,
+}
+
+/// A user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// `ocid1.user.oc1..…`
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Names of the groups the user is in.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// API signing keys.
+    #[serde(default)]
+    pub api_keys: Vec<ApiKey>,
+}
+
+/// An API signing key (public half only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKey {
+    /// PEM `-----BEGIN PUBLIC KEY-----`.
+    pub public_key_pem: String,
+    /// MD5 fingerprint as OCI shows it; computed when absent.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+}
+
+/// A policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    /// Name.
+    pub name: String,
+    /// The compartment (or tenancy) it is attached to.
+    pub compartment_id: String,
+    /// Statements, `Allow group … to … in …`.
+    pub statements: Vec<String>,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user's OCID.
+    pub user_id: String,
+    /// The user's name.
+    pub user_name: String,
+    /// The tenancy OCID.
+    pub tenancy_id: String,
+}
+
+/// The loaded tenancy: the file plus an index of API keys.
+#[derive(Debug)]
+pub struct Tenancy {
+    /// The file as loaded.
+    pub file: TenancyFile,
+    /// `<tenancy>/<user>/<fingerprint>` → (public key, index into `file.users`).
+    keys: HashMap<String, (PublicKey, usize)>,
+}
+
+impl Tenancy {
+    /// Parses and validates a tenancy file; `origin` names it in errors.
+    pub fn load(text: &str, origin: &str) -> anyhow::Result<Self> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let file: TenancyFile = serde_path_to_error::deserialize(de)
+            .map_err(|e| anyhow::anyhow!("{origin}: {}: {}", e.path(), e.inner()))?;
+        Self::validate(file).map_err(|e| anyhow::anyhow!("{origin}: {e}"))
+    }
+
+    /// The fixture tenancy compiled into the binary.
+    pub fn embedded() -> Self {
+        Self::load(EMBEDDED, "embedded fixtures/tenancy.json").expect("the embedded tenancy is valid")
+    }
+
+    fn validate(file: TenancyFile) -> anyhow::Result<Self> {
+        if !is_ocid_of(&file.tenancy.id, "tenancy") {
+            bail!("tenancy.id: {:?} is not a tenancy OCID (ocid1.tenancy.oc1..<unique>)", file.tenancy.id);
+        }
+        let mut containers: HashSet<&str> = HashSet::from([file.tenancy.id.as_str()]);
+        for (i, c) in file.compartments.iter().enumerate() {
+            if !is_ocid_of(&c.id, "compartment") {
+                bail!("compartments[{i}].id: {:?} is not a compartment OCID", c.id);
+            }
+            if !containers.insert(&c.id) {
+                bail!("compartments[{i}].id: {:?} appears twice", c.id);
+            }
+        }
+        for (i, c) in file.compartments.iter().enumerate() {
+            if !containers.contains(c.parent_id.as_str()) {
+                bail!("compartments[{i}].parentId: {:?} is neither the tenancy nor a compartment", c.parent_id);
+            }
+        }
+        let mut group_names = HashSet::new();
+        for (i, g) in file.groups.iter().enumerate() {
+            if !is_ocid_of(&g.id, "group") {
+                bail!("groups[{i}].id: {:?} is not a group OCID", g.id);
+            }
+            group_names.insert(g.name.as_str());
+        }
+        let mut keys = HashMap::new();
+        for (u, user) in file.users.iter().enumerate() {
+            if !is_ocid_of(&user.id, "user") {
+                bail!("users[{u}].id: {:?} is not a user OCID", user.id);
+            }
+            for (g, group) in user.groups.iter().enumerate() {
+                if !group_names.contains(group.as_str()) {
+                    bail!("users[{u}].groups[{g}]: no group is named {group:?}");
+                }
+            }
+            for (k, api_key) in user.api_keys.iter().enumerate() {
+                let key = PublicKey::from_pem(&api_key.public_key_pem)
+                    .map_err(|e| anyhow::anyhow!("users[{u}].apiKeys[{k}].publicKeyPem: {e}"))?;
+                let computed = key.fingerprint();
+                if let Some(given) = &api_key.fingerprint {
+                    if !given.eq_ignore_ascii_case(&computed) {
+                        bail!("users[{u}].apiKeys[{k}].fingerprint: {given} does not match the key's fingerprint {computed}");
+                    }
+                }
+                keys.insert(format!("{}/{}/{}", file.tenancy.id, user.id, computed), (key, u));
+            }
+        }
+        for (i, p) in file.policies.iter().enumerate() {
+            if !containers.contains(p.compartment_id.as_str()) {
+                bail!("policies[{i}].compartmentId: {:?} is neither the tenancy nor a compartment", p.compartment_id);
+            }
+        }
+        Ok(Self { file, keys })
+    }
+
+    /// The principal behind a verified key id.
+    pub fn principal(&self, key_id: &KeyId) -> Option<Principal> {
+        let (_, index) = self.keys.get(&key_id_string(key_id))?;
+        let user = &self.file.users[*index];
+        Some(Principal { user_id: user.id.clone(), user_name: user.name.clone(), tenancy_id: self.file.tenancy.id.clone() })
+    }
+
+    /// The tenancy's OCID.
+    pub fn id(&self) -> &str {
+        &self.file.tenancy.id
+    }
+}
+
+fn key_id_string(key_id: &KeyId) -> String {
+    format!("{}/{}/{}", key_id.tenancy, key_id.user, key_id.fingerprint.to_ascii_lowercase())
+}
+
+impl KeyStore for Tenancy {
+    fn public_key(&self, key_id: &KeyId) -> Option<&PublicKey> {
+        self.keys.get(&key_id_string(key_id)).map(|(k, _)| k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_tenancy_has_an_administrator_and_a_child_compartment() {
+        let t = Tenancy::embedded();
+        let admin = t.file.users.iter().find(|u| u.groups.iter().any(|g| g == "Administrators"));
+        assert!(admin.is_some());
+        assert!(t.file.compartments.iter().any(|c| c.parent_id == t.file.tenancy.id));
+    }
+
+    fn broken(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+        let mut doc: serde_json::Value = serde_json::from_str(EMBEDDED).unwrap();
+        edit(&mut doc);
+        Tenancy::load(&doc.to_string(), "t.json").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_bad_file_names_the_wrong_field() {
+        let e = broken(|d| d["users"][0]["apiKeys"][0]["publicKeyPem"] = "nope".into());
+        assert!(e.contains("t.json: users[0].apiKeys[0].publicKeyPem:"), "{e}");
+        let e = broken(|d| d["users"][1]["groups"][0] = "Nobody".into());
+        assert!(e.contains("t.json: users[1].groups[0]:"), "{e}");
+        let e = broken(|d| d["compartments"][0]["parentId"] = "ocid1.compartment.oc1..zzz".into());
+        assert!(e.contains("t.json: compartments[0].parentId:"), "{e}");
+        let e = broken(|d| d["users"][0]["apiKeys"][0]["fingerprint"] = "00:11".into());
+        assert!(e.contains("t.json: users[0].apiKeys[0].fingerprint:"), "{e}");
+        let e = broken(|d| d["tenancy"]["id"] = 5.into());
+        assert!(e.contains("tenancy.id"), "{e}");
+    }
+}

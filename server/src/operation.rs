@@ -1,0 +1,969 @@
+//! The single table of OCI operations this emulator knows.
+//!
+//! Every OCI API call is one [`Operation`], named exactly as in the OCI SDKs
+//! (`GetSecretBundle`, `Encrypt`, ...). Routing, and later authorisation,
+//! fault injection, rate limits and audit, all key on it. The table below was
+//! generated from `shared/reference/oci-operations.tsv`, which was itself
+//! extracted from the `oci` Python SDK 2.189.0 client sources; a route table
+//! test in this file checks the request lines against it.
+//!
+//! An operation that is routed but has no handler yet answers OCI's 501
+//! `MethodNotImplemented` naming the operation (see `services::dispatch`).
+
+use axum::http::Method;
+
+/// The OCI API family an operation belongs to; the names are the first
+/// column of `oci-operations.tsv` and are what fault rules match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// KMS vault management, regional `kms` host (`KmsVaultClient`).
+    KmsVault,
+    /// KMS key management, at a vault's `managementEndpoint` (`KmsManagementClient`).
+    KmsManagement,
+    /// KMS crypto, at a vault's `cryptoEndpoint` (`KmsCryptoClient`).
+    KmsCrypto,
+    /// Secret management, regional `vaults` host (`VaultsClient`).
+    VaultSecrets,
+    /// Secret retrieval, regional `secrets.vaults` host (`SecretsClient`).
+    Secrets,
+    /// Audit API, regional `audit` host (`AuditClient`).
+    Audit,
+}
+
+impl Service {
+    /// The service's name as in `oci-operations.tsv` (`kms-vault`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Service::KmsVault => "kms-vault",
+            Service::KmsManagement => "kms-management",
+            Service::KmsCrypto => "kms-crypto",
+            Service::VaultSecrets => "vault-secrets",
+            Service::Secrets => "secrets",
+            Service::Audit => "audit",
+        }
+    }
+}
+
+/// One OCI operation, named as in the OCI SDKs and API reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `POST /20180608/vaults/{vaultId}/actions/backup`
+    BackupVault,
+    /// `POST /20180608/vaults/{vaultId}/actions/cancelDeletion`
+    CancelVaultDeletion,
+    /// `POST /20180608/vaults/{vaultId}/actions/changeCompartment`
+    ChangeVaultCompartment,
+    /// `POST /20180608/vaults`
+    CreateVault,
+    /// `POST /20180608/vaults/{vaultId}/actions/createReplica`
+    CreateVaultReplica,
+    /// `POST /20180608/vaults/{vaultId}/actions/deleteReplica`
+    DeleteVaultReplica,
+    /// `GET /20180608/vaults/{vaultId}`
+    GetVault,
+    /// `GET /20180608/vaults/{vaultId}/usage`
+    GetVaultUsage,
+    /// `GET /20180608/vaults/{vaultId}/actions/listReplicas`
+    ListVaultReplicas,
+    /// `GET /20180608/vaults`
+    ListVaults,
+    /// `POST /20180608/vaults/actions/restoreFromFile`
+    RestoreVaultFromFile,
+    /// `POST /20180608/vaults/actions/restoreFromObjectStore`
+    RestoreVaultFromObjectStore,
+    /// `POST /20180608/vaults/{vaultId}/actions/scheduleDeletion`
+    ScheduleVaultDeletion,
+    /// `PUT /20180608/vaults/{vaultId}/updateRegisteredVaultForMtls`
+    UpdateRegisteredVaultForMtls,
+    /// `PUT /20180608/vaults/{vaultId}`
+    UpdateVault,
+    /// `POST /20180608/keys/{keyId}/actions/backup`
+    BackupKey,
+    /// `POST /20180608/keys/{keyId}/actions/cancelDeletion`
+    CancelKeyDeletion,
+    /// `POST /20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/cancelDeletion`
+    CancelKeyVersionDeletion,
+    /// `POST /20180608/keys/{keyId}/actions/changeCompartment`
+    ChangeKeyCompartment,
+    /// `POST /20180608/keys`
+    CreateKey,
+    /// `POST /20180608/keys/{keyId}/keyVersions`
+    CreateKeyVersion,
+    /// `POST /20180608/keys/{keyId}/actions/disable`
+    DisableKey,
+    /// `POST /20180608/keys/{keyId}/actions/enable`
+    EnableKey,
+    /// `GET /20180608/keys/{keyId}`
+    GetKey,
+    /// `GET /20180608/keys/{keyId}/keyVersions/{keyVersionId}`
+    GetKeyVersion,
+    /// `GET /20180608/replicaOperations/{replicationId}/status`
+    GetReplicationStatus,
+    /// `GET /20180608/wrappingKeys`
+    GetWrappingKey,
+    /// `POST /20180608/keys/import`
+    ImportKey,
+    /// `POST /20180608/keys/{keyId}/keyVersions/import`
+    ImportKeyVersion,
+    /// `GET /20180608/keys/{keyId}/keyVersions`
+    ListKeyVersions,
+    /// `GET /20180608/keys`
+    ListKeys,
+    /// `POST /20180608/keys/actions/restoreFromFile`
+    RestoreKeyFromFile,
+    /// `POST /20180608/keys/actions/restoreFromObjectStore`
+    RestoreKeyFromObjectStore,
+    /// `POST /20180608/keys/{keyId}/actions/scheduleDeletion`
+    ScheduleKeyDeletion,
+    /// `POST /20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/scheduleDeletion`
+    ScheduleKeyVersionDeletion,
+    /// `PUT /20180608/keys/{keyId}`
+    UpdateKey,
+    /// `POST /20180608/decrypt`
+    Decrypt,
+    /// `POST /20180608/encrypt`
+    Encrypt,
+    /// `POST /20180608/exportKey`
+    ExportKey,
+    /// `POST /20180608/generateDataEncryptionKey`
+    GenerateDataEncryptionKey,
+    /// `POST /20180608/sign`
+    Sign,
+    /// `POST /20180608/verify`
+    Verify,
+    /// `POST /20180608/secrets/{secretId}/actions/cancelDeletion`
+    CancelSecretDeletion,
+    /// `POST /20180608/secrets/{secretId}/actions/cancelRotation`
+    CancelSecretRotation,
+    /// `POST /20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/cancelDeletion`
+    CancelSecretVersionDeletion,
+    /// `POST /20180608/secrets/{secretId}/actions/changeCompartment`
+    ChangeSecretCompartment,
+    /// `POST /20180608/secrets`
+    CreateSecret,
+    /// `GET /20180608/secrets/{secretId}`
+    GetSecret,
+    /// `GET /20180608/secrets/{secretId}/version/{secretVersionNumber}`
+    GetSecretVersion,
+    /// `GET /20180608/secrets/{secretId}/versions`
+    ListSecretVersions,
+    /// `GET /20180608/secrets`
+    ListSecrets,
+    /// `POST /20180608/secrets/{secretId}/actions/rotate`
+    RotateSecret,
+    /// `POST /20180608/secrets/{secretId}/actions/scheduleDeletion`
+    ScheduleSecretDeletion,
+    /// `POST /20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/scheduleDeletion`
+    ScheduleSecretVersionDeletion,
+    /// `PUT /20180608/secrets/{secretId}`
+    UpdateSecret,
+    /// `GET /20190301/secretbundles/{secretId}`
+    GetSecretBundle,
+    /// `POST /20190301/secretbundles/actions/getByName`
+    GetSecretBundleByName,
+    /// `GET /20190301/secretbundles/{secretId}/versions`
+    ListSecretBundleVersions,
+    /// `GET /20190901/configuration`
+    GetConfiguration,
+    /// `GET /20190901/auditEvents`
+    ListEvents,
+    /// `PUT /20190901/configuration`
+    UpdateConfiguration,
+}
+
+/// The static description of an operation: its request line and the IAM
+/// permissions it needs (from the Vault policy reference; `unknown` in the
+/// reference is an empty list here).
+#[derive(Debug)]
+pub struct OperationSpec {
+    /// The operation.
+    pub operation: Operation,
+    /// The operation's OCI name, e.g. `GetSecretBundle`.
+    pub name: &'static str,
+    /// The API family, which decides at which endpoint it is served.
+    pub service: Service,
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template as in the SDK, e.g. `/20180608/keys/{keyId}`.
+    pub path: &'static str,
+    /// IAM permissions required, e.g. `["SECRET_BUNDLE_READ"]`.
+    pub permissions: &'static [&'static str],
+    /// The policy resource-type the operation's target belongs to.
+    pub resource_type: &'static str,
+    /// Whether this emulator has a handler for it yet.
+    pub implemented: bool,
+}
+
+/// Every operation of the five OCI APIs (plus audit), in the order of the
+/// reference table.
+pub static OPERATIONS: &[OperationSpec] = &[
+    OperationSpec {
+        operation: Operation::BackupVault,
+        name: "BackupVault",
+        service: Service::KmsVault,
+        method: Method::POST,
+        path: "/20180608/vaults/{vaultId}/actions/backup",
+        permissions: &["VAULT_BACKUP"],
+        resource_type: "vaults",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::CancelVaultDeletion,
+        name: "CancelVaultDeletion",
+        service: Service::KmsVault,
+        method: Method::POST,
+        path: "/20180608/vaults/{vaultId}/actions/cancelDeletion",
+        permissions: &["VAULT_DELETE"],
+        resource_type: "vaults",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::ChangeVaultCompartment,
+        name: "ChangeVaultCompartment",
+        service: Service::KmsVault,
+        method: Method::POST,
+        path: "/20180608/vaults/{vaultId}/actions/changeCompartment",
+        permissions: &["VAULT_MOVE"],
+        resource_type: "vaults",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::CreateVault,
+        name: "CreateVault",
+        service: Service::KmsVault,
+        method: Method::POST,
+        path: "/20180608/vaults",
+        permissions: &["VAULT_CREATE"],
+        resource_type: "vaults",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::CreateVaultReplica,
+        name: "CreateVaultReplica",
+        service: Service::KmsVault,
+        method: Method::POST,
+        path: "/20180608/vaults/{vaultId}/actions/createReplica",
+        permissions: &["VAULT_REPLICATE"],
+        resource_type: "vaults",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::DeleteVaultReplica,
+        name: "DeleteVaultReplica",
+        service: Service::KmsVault,
+        method: Method::POST,
+        path: "/20180608/vaults/{vaultId}/actions/deleteReplica",
+        permissions: &["VAULT_REPLICATE"],
+        resource_type: "vaults",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::GetVault,
+        name: "GetVault",
+        service: Service::KmsVault,
+        method: Method::GET,
+        path: "/20180608/vaults/{vaultId}",
+        permissions: &["VAULT_READ"],
+        resource_type: "vaults",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::GetVaultUsage,
+        name: "GetVaultUsage",
+        service: Service::KmsVault,
+        method: Method::GET,
+        path: "/20180608/vaults/{vaultId}/usage",
+        permissions: &[],
+        resource_type: "vaults",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ListVaultReplicas,
+        name: "ListVaultReplicas",
+        service: Service::KmsVault,
+        method: Method::GET,
+        path: "/20180608/vaults/{vaultId}/actions/listReplicas",
+        permissions: &["VAULT_INSPECT"],
+        resource_type: "vaults",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ListVaults,
+        name: "ListVaults",
+        service: Service::KmsVault,
+        method: Method::GET,
+        path: "/20180608/vaults",
+        permissions: &["VAULT_INSPECT"],
+        resource_type: "vaults",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::RestoreVaultFromFile,
+        name: "RestoreVaultFromFile",
+        service: Service::KmsVault,
+        method: Method::POST,
+        path: "/20180608/vaults/actions/restoreFromFile",
+        permissions: &["VAULT_RESTORE"],
+        resource_type: "vaults",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::RestoreVaultFromObjectStore,
+        name: "RestoreVaultFromObjectStore",
+        service: Service::KmsVault,
+        method: Method::POST,
+        path: "/20180608/vaults/actions/restoreFromObjectStore",
+        permissions: &["VAULT_RESTORE"],
+        resource_type: "vaults",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ScheduleVaultDeletion,
+        name: "ScheduleVaultDeletion",
+        service: Service::KmsVault,
+        method: Method::POST,
+        path: "/20180608/vaults/{vaultId}/actions/scheduleDeletion",
+        permissions: &["VAULT_DELETE"],
+        resource_type: "vaults",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::UpdateRegisteredVaultForMtls,
+        name: "UpdateRegisteredVaultForMtls",
+        service: Service::KmsVault,
+        method: Method::PUT,
+        path: "/20180608/vaults/{vaultId}/updateRegisteredVaultForMtls",
+        permissions: &[],
+        resource_type: "vaults",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::UpdateVault,
+        name: "UpdateVault",
+        service: Service::KmsVault,
+        method: Method::PUT,
+        path: "/20180608/vaults/{vaultId}",
+        permissions: &["VAULT_UPDATE"],
+        resource_type: "vaults",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::BackupKey,
+        name: "BackupKey",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/actions/backup",
+        permissions: &["KEY_BACKUP"],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::CancelKeyDeletion,
+        name: "CancelKeyDeletion",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/actions/cancelDeletion",
+        permissions: &["KEY_DELETE"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::CancelKeyVersionDeletion,
+        name: "CancelKeyVersionDeletion",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/cancelDeletion",
+        permissions: &[],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ChangeKeyCompartment,
+        name: "ChangeKeyCompartment",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/actions/changeCompartment",
+        permissions: &["KEY_MOVE"],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::CreateKey,
+        name: "CreateKey",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys",
+        permissions: &["KEY_CREATE", "VAULT_CREATE_KEY"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::CreateKeyVersion,
+        name: "CreateKeyVersion",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/keyVersions",
+        permissions: &["KEY_ROTATE"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::DisableKey,
+        name: "DisableKey",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/actions/disable",
+        permissions: &["KEY_UPDATE"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::EnableKey,
+        name: "EnableKey",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/actions/enable",
+        permissions: &["KEY_UPDATE"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::GetKey,
+        name: "GetKey",
+        service: Service::KmsManagement,
+        method: Method::GET,
+        path: "/20180608/keys/{keyId}",
+        permissions: &["KEY_READ"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::GetKeyVersion,
+        name: "GetKeyVersion",
+        service: Service::KmsManagement,
+        method: Method::GET,
+        path: "/20180608/keys/{keyId}/keyVersions/{keyVersionId}",
+        permissions: &["KEY_READ"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::GetReplicationStatus,
+        name: "GetReplicationStatus",
+        service: Service::KmsManagement,
+        method: Method::GET,
+        path: "/20180608/replicaOperations/{replicationId}/status",
+        permissions: &[],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::GetWrappingKey,
+        name: "GetWrappingKey",
+        service: Service::KmsManagement,
+        method: Method::GET,
+        path: "/20180608/wrappingKeys",
+        permissions: &[],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ImportKey,
+        name: "ImportKey",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/import",
+        permissions: &["KEY_IMPORT", "VAULT_IMPORT_KEY"],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ImportKeyVersion,
+        name: "ImportKeyVersion",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/keyVersions/import",
+        permissions: &["KEY_IMPORT"],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ListKeyVersions,
+        name: "ListKeyVersions",
+        service: Service::KmsManagement,
+        method: Method::GET,
+        path: "/20180608/keys/{keyId}/keyVersions",
+        permissions: &["KEY_INSPECT"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::ListKeys,
+        name: "ListKeys",
+        service: Service::KmsManagement,
+        method: Method::GET,
+        path: "/20180608/keys",
+        permissions: &["KEY_INSPECT"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::RestoreKeyFromFile,
+        name: "RestoreKeyFromFile",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/actions/restoreFromFile",
+        permissions: &["KEY_RESTORE"],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::RestoreKeyFromObjectStore,
+        name: "RestoreKeyFromObjectStore",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/actions/restoreFromObjectStore",
+        permissions: &["KEY_RESTORE"],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ScheduleKeyDeletion,
+        name: "ScheduleKeyDeletion",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/actions/scheduleDeletion",
+        permissions: &["KEY_DELETE"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::ScheduleKeyVersionDeletion,
+        name: "ScheduleKeyVersionDeletion",
+        service: Service::KmsManagement,
+        method: Method::POST,
+        path: "/20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/scheduleDeletion",
+        permissions: &[],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::UpdateKey,
+        name: "UpdateKey",
+        service: Service::KmsManagement,
+        method: Method::PUT,
+        path: "/20180608/keys/{keyId}",
+        permissions: &["KEY_UPDATE"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::Decrypt,
+        name: "Decrypt",
+        service: Service::KmsCrypto,
+        method: Method::POST,
+        path: "/20180608/decrypt",
+        permissions: &["KEY_DECRYPT"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::Encrypt,
+        name: "Encrypt",
+        service: Service::KmsCrypto,
+        method: Method::POST,
+        path: "/20180608/encrypt",
+        permissions: &["KEY_ENCRYPT"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::ExportKey,
+        name: "ExportKey",
+        service: Service::KmsCrypto,
+        method: Method::POST,
+        path: "/20180608/exportKey",
+        permissions: &["KEY_EXPORT"],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::GenerateDataEncryptionKey,
+        name: "GenerateDataEncryptionKey",
+        service: Service::KmsCrypto,
+        method: Method::POST,
+        path: "/20180608/generateDataEncryptionKey",
+        permissions: &["KEY_ENCRYPT"],
+        resource_type: "keys",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::Sign,
+        name: "Sign",
+        service: Service::KmsCrypto,
+        method: Method::POST,
+        path: "/20180608/sign",
+        permissions: &["KEY_SIGN"],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::Verify,
+        name: "Verify",
+        service: Service::KmsCrypto,
+        method: Method::POST,
+        path: "/20180608/verify",
+        permissions: &["KEY_VERIFY"],
+        resource_type: "keys",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::CancelSecretDeletion,
+        name: "CancelSecretDeletion",
+        service: Service::VaultSecrets,
+        method: Method::POST,
+        path: "/20180608/secrets/{secretId}/actions/cancelDeletion",
+        permissions: &["SECRET_DELETE"],
+        resource_type: "secrets",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::CancelSecretRotation,
+        name: "CancelSecretRotation",
+        service: Service::VaultSecrets,
+        method: Method::POST,
+        path: "/20180608/secrets/{secretId}/actions/cancelRotation",
+        permissions: &[],
+        resource_type: "secrets",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::CancelSecretVersionDeletion,
+        name: "CancelSecretVersionDeletion",
+        service: Service::VaultSecrets,
+        method: Method::POST,
+        path: "/20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/cancelDeletion",
+        permissions: &["SECRET_VERSION_DELETE", "SECRET_UPDATE"],
+        resource_type: "secret-versions",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ChangeSecretCompartment,
+        name: "ChangeSecretCompartment",
+        service: Service::VaultSecrets,
+        method: Method::POST,
+        path: "/20180608/secrets/{secretId}/actions/changeCompartment",
+        permissions: &["SECRET_MOVE", "SECRET_UPDATE"],
+        resource_type: "secrets",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::CreateSecret,
+        name: "CreateSecret",
+        service: Service::VaultSecrets,
+        method: Method::POST,
+        path: "/20180608/secrets",
+        permissions: &["KEY_ENCRYPT", "KEY_DECRYPT", "SECRET_CREATE", "VAULT_CREATE_SECRET"],
+        resource_type: "secrets",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::GetSecret,
+        name: "GetSecret",
+        service: Service::VaultSecrets,
+        method: Method::GET,
+        path: "/20180608/secrets/{secretId}",
+        permissions: &["SECRET_READ"],
+        resource_type: "secrets",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::GetSecretVersion,
+        name: "GetSecretVersion",
+        service: Service::VaultSecrets,
+        method: Method::GET,
+        path: "/20180608/secrets/{secretId}/version/{secretVersionNumber}",
+        permissions: &["SECRET_VERSION_READ"],
+        resource_type: "secret-versions",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::ListSecretVersions,
+        name: "ListSecretVersions",
+        service: Service::VaultSecrets,
+        method: Method::GET,
+        path: "/20180608/secrets/{secretId}/versions",
+        permissions: &["SECRET_VERSION_INSPECT"],
+        resource_type: "secret-versions",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::ListSecrets,
+        name: "ListSecrets",
+        service: Service::VaultSecrets,
+        method: Method::GET,
+        path: "/20180608/secrets",
+        permissions: &["SECRET_INSPECT"],
+        resource_type: "secrets",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::RotateSecret,
+        name: "RotateSecret",
+        service: Service::VaultSecrets,
+        method: Method::POST,
+        path: "/20180608/secrets/{secretId}/actions/rotate",
+        permissions: &[],
+        resource_type: "secrets",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ScheduleSecretDeletion,
+        name: "ScheduleSecretDeletion",
+        service: Service::VaultSecrets,
+        method: Method::POST,
+        path: "/20180608/secrets/{secretId}/actions/scheduleDeletion",
+        permissions: &["SECRET_DELETE"],
+        resource_type: "secrets",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::ScheduleSecretVersionDeletion,
+        name: "ScheduleSecretVersionDeletion",
+        service: Service::VaultSecrets,
+        method: Method::POST,
+        path: "/20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/scheduleDeletion",
+        permissions: &["SECRET_VERSION_DELETE", "SECRET_UPDATE"],
+        resource_type: "secret-versions",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::UpdateSecret,
+        name: "UpdateSecret",
+        service: Service::VaultSecrets,
+        method: Method::PUT,
+        path: "/20180608/secrets/{secretId}",
+        permissions: &["SECRET_UPDATE"],
+        resource_type: "secrets",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::GetSecretBundle,
+        name: "GetSecretBundle",
+        service: Service::Secrets,
+        method: Method::GET,
+        path: "/20190301/secretbundles/{secretId}",
+        permissions: &["SECRET_BUNDLE_READ"],
+        resource_type: "secret-bundles",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::GetSecretBundleByName,
+        name: "GetSecretBundleByName",
+        service: Service::Secrets,
+        method: Method::POST,
+        path: "/20190301/secretbundles/actions/getByName",
+        permissions: &["SECRET_BUNDLE_READ"],
+        resource_type: "secret-bundles",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::ListSecretBundleVersions,
+        name: "ListSecretBundleVersions",
+        service: Service::Secrets,
+        method: Method::GET,
+        path: "/20190301/secretbundles/{secretId}/versions",
+        permissions: &["SECRET_BUNDLE_INSPECT"],
+        resource_type: "secret-bundles",
+        implemented: true,
+    },
+    OperationSpec {
+        operation: Operation::GetConfiguration,
+        name: "GetConfiguration",
+        service: Service::Audit,
+        method: Method::GET,
+        path: "/20190901/configuration",
+        permissions: &[],
+        resource_type: "audit-events",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::ListEvents,
+        name: "ListEvents",
+        service: Service::Audit,
+        method: Method::GET,
+        path: "/20190901/auditEvents",
+        permissions: &["AUDIT_EVENT_READ"],
+        resource_type: "audit-events",
+        implemented: false,
+    },
+    OperationSpec {
+        operation: Operation::UpdateConfiguration,
+        name: "UpdateConfiguration",
+        service: Service::Audit,
+        method: Method::PUT,
+        path: "/20190901/configuration",
+        permissions: &[],
+        resource_type: "audit-events",
+        implemented: false,
+    },
+];
+
+impl Operation {
+    /// The static description of this operation.
+    pub fn spec(self) -> &'static OperationSpec {
+        // The table is in declaration order; the route table test checks it.
+        &OPERATIONS[self as usize]
+    }
+
+    /// The OCI name of the operation (`GetSecretBundle`).
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The API family of the operation.
+    pub fn service(self) -> Service {
+        self.spec().service
+    }
+}
+
+/// Path parameters captured by [`route`], in template order
+/// (`{secretId}` → `("secretId", "ocid1.vaultsecret…")`), percent-decoded.
+pub type PathParams = Vec<(&'static str, String)>;
+
+/// What [`route`] found for a method and a path (without the query string).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Route {
+    /// An operation matched method and path.
+    Found(Operation, PathParams),
+    /// The path names an operation, but not with this method (405).
+    MethodNotAllowed,
+    /// No operation has this path (404 `NotFound`).
+    NotFound,
+}
+
+/// Finds the operation for `method` and `path` (an OCI API path such as
+/// `/20190301/secretbundles/ocid1…`, after any per-vault endpoint prefix was
+/// removed). Literal segments win over `{param}` segments, so
+/// `/20180608/vaults/actions/restoreFromFile` is not taken for a vault id.
+pub fn route(method: &Method, path: &str) -> Route {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let mut best: Option<(usize, &OperationSpec, PathParams)> = None;
+    let mut path_matched = false;
+    for spec in OPERATIONS {
+        let Some((literals, params)) = match_template(spec.path, &segments) else {
+            continue;
+        };
+        path_matched = true;
+        if spec.method != *method {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(l, _, _)| literals > *l) {
+            best = Some((literals, spec, params));
+        }
+    }
+    match best {
+        Some((_, spec, params)) => Route::Found(spec.operation, params),
+        None if path_matched => Route::MethodNotAllowed,
+        None => Route::NotFound,
+    }
+}
+
+/// Matches one template against path segments; returns how many literal
+/// segments matched and the captured parameters.
+fn match_template(template: &'static str, segments: &[&str]) -> Option<(usize, PathParams)> {
+    let parts: Vec<&'static str> = template.split('/').skip(1).collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut literals = 0;
+    let mut params = Vec::new();
+    for (part, seg) in parts.iter().zip(segments) {
+        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            if seg.is_empty() {
+                return None;
+            }
+            params.push((name, percent_decode(seg)?));
+        } else if part == seg {
+            literals += 1;
+        } else {
+            return None;
+        }
+    }
+    Some((literals, params))
+}
+
+/// Decodes `%XX` escapes in one path segment; `None` for a broken escape or
+/// a result that is not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return Some(s.to_owned());
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_in_declaration_order() {
+        for (i, spec) in OPERATIONS.iter().enumerate() {
+            assert_eq!(spec.operation as usize, i, "{}", spec.name);
+            assert_eq!(format!("{:?}", spec.operation), spec.name);
+        }
+    }
+
+    /// Request lines as the `oci` Python SDK 2.189.0 sends them.
+    #[test]
+    fn documented_request_lines_route_to_their_operation() {
+        let cases: &[(Method, &str, Operation, &[(&str, &str)])] = &[
+            (Method::POST, "/20180608/vaults", Operation::CreateVault, &[]),
+            (Method::GET, "/20180608/vaults/ocid1.vault.oc1.iad.x", Operation::GetVault, &[("vaultId", "ocid1.vault.oc1.iad.x")]),
+            (Method::POST, "/20180608/vaults/actions/restoreFromFile", Operation::RestoreVaultFromFile, &[]),
+            (Method::POST, "/20180608/vaults/v1/actions/scheduleDeletion", Operation::ScheduleVaultDeletion, &[("vaultId", "v1")]),
+            (Method::POST, "/20180608/keys/import", Operation::ImportKey, &[]),
+            (Method::PUT, "/20180608/keys/k1", Operation::UpdateKey, &[("keyId", "k1")]),
+            (Method::GET, "/20180608/keys/k1/keyVersions/kv1", Operation::GetKeyVersion, &[("keyId", "k1"), ("keyVersionId", "kv1")]),
+            (Method::POST, "/20180608/keys/k1/keyVersions/import", Operation::ImportKeyVersion, &[("keyId", "k1")]),
+            (Method::POST, "/20180608/encrypt", Operation::Encrypt, &[]),
+            (Method::GET, "/20180608/secrets/s1/version/3", Operation::GetSecretVersion, &[("secretId", "s1"), ("secretVersionNumber", "3")]),
+            (Method::GET, "/20180608/secrets/s1/versions", Operation::ListSecretVersions, &[("secretId", "s1")]),
+            (Method::GET, "/20190301/secretbundles/s1", Operation::GetSecretBundle, &[("secretId", "s1")]),
+            (Method::POST, "/20190301/secretbundles/actions/getByName", Operation::GetSecretBundleByName, &[]),
+            (Method::GET, "/20190301/secretbundles/s%2F1/versions", Operation::ListSecretBundleVersions, &[("secretId", "s/1")]),
+        ];
+        for (method, path, op, params) in cases {
+            let expected: PathParams = params.iter().map(|(k, v)| (*k, v.to_string())).collect();
+            let want = Route::Found(*op, expected);
+            assert_eq!(route(method, path), want, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_and_methods_are_told_apart() {
+        assert_eq!(route(&Method::DELETE, "/20180608/vaults/v1"), Route::MethodNotAllowed);
+        assert_eq!(route(&Method::GET, "/20180608/nothing"), Route::NotFound);
+        assert_eq!(route(&Method::GET, "/"), Route::NotFound);
+    }
+
+    #[test]
+    fn every_operation_has_a_known_permission_or_is_unimplemented() {
+        for spec in OPERATIONS.iter().filter(|s| s.implemented) {
+            assert!(!spec.permissions.is_empty(), "{} has no permission", spec.name);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Wire pieces shared by every API: RFC 3339 times with milliseconds,
+//! tags, pagination (`limit`/`page` ↔ `opc-next-page`), sorting, and
+//! `opc-retry-token` replay.
+
+use serde::{Deserialize, Serialize, Serializer};
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+use super::Ctx;
+use crate::domain::{self, Tags};
+use crate::error::ApiError;
+use crate::store;
+
+const RFC3339_MS: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+/// A time as OCI emits it: UTC, milliseconds, `Z` (`2018-04-03T21:10:29.600Z`).
+pub fn format_time(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(RFC3339_MS).unwrap_or_default()
+}
+
+/// Serialises an `OffsetDateTime` field with [`format_time`].
+pub fn ser_time<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*t))
+}
+
+/// Serialises an optional time field (skip `None` with `skip_serializing_if`).
+pub fn ser_opt_time<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_time(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// `freeformTags` and `definedTags` as they appear in requests.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagsIn {
+    /// `freeformTags`: string → string.
+    pub freeform_tags: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `definedTags`: namespace → key → value.
+    pub defined_tags: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl TagsIn {
+    /// Tags for a new resource.
+    pub fn into_tags(self) -> Tags {
+        Tags { freeform: self.freeform_tags.unwrap_or_default(), defined: self.defined_tags.unwrap_or_default() }
+    }
+
+    /// Tags for an update: `None` when neither was given; each given map
+    /// replaces the stored one (OCI's update semantics).
+    pub fn merge_into(self, current: &Tags) -> Option<Tags> {
+        if self.freeform_tags.is_none() && self.defined_tags.is_none() {
+            return None;
+        }
+        Some(Tags {
+            freeform: self.freeform_tags.unwrap_or_else(|| current.freeform.clone()),
+            defined: self.defined_tags.unwrap_or_else(|| current.defined.clone()),
+        })
+    }
+}
+
+/// `freeformTags` and `definedTags` as they appear in responses (always
+/// present, possibly empty, as OCI sends them).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagsOut {
+    /// `freeformTags`.
+    pub freeform_tags: serde_json::Map<String, serde_json::Value>,
+    /// `definedTags`.
+    pub defined_tags: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<&Tags> for TagsOut {
+    fn from(t: &Tags) -> Self {
+        Self { freeform_tags: t.freeform.clone(), defined_tags: t.defined.clone() }
+    }
+}
+
+/// The largest `limit` accepted.
+pub const MAX_LIMIT: usize = 1000;
+
+/// Cuts one page out of a sorted list. `limit` is 1–1000 (absent: all that
+/// remain); `page` is the opaque token of a previous `opc-next-page` (here
+/// an offset). Returns the page and the next token, `None` on the last page.
+pub fn paginate<T>(items: Vec<T>, ctx: &Ctx) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let limit = match ctx.query("limit")? {
+        None => None,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),
+            _ => return Err(ApiError::invalid(format!("limit must be an integer from 1 to {MAX_LIMIT}."))),
+        },
+    };
+    let offset = match ctx.query("page")? {
+        None => 0,
+        Some(text) => text.parse::<usize>().map_err(|_| ApiError::invalid("The page token is not valid."))?,
+    };
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).collect();
+    let end = offset.saturating_add(page.len());
+    let next = (limit.is_some() && end < total).then(|| end.to_string());
+    Ok((page, next))
+}
+
+/// A validated `sortBy`/`sortOrder` pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    /// Index into the operation's allowed `sortBy` values.
+    pub by: usize,
+    /// Descending?
+    pub descending: bool,
+}
+
+/// Parses `sortBy` (one of `allowed`, default the first) and `sortOrder`
+/// (`ASC`/`DESC`; default DESC for `TIMECREATED` and `VERSION_NUMBER`, ASC
+/// for names, as the SDK docstrings say).
+pub fn sort(ctx: &Ctx, allowed: &[&str]) -> Result<Sort, ApiError> {
+    let by = match ctx.query("sortBy")? {
+        None => 0,
+        Some(v) => allowed
+            .iter()
+            .position(|a| *a == v)
+            .ok_or_else(|| ApiError::invalid(format!("sortBy must be one of {}.", allowed.join(", "))))?,
+    };
+    let descending = match ctx.query("sortOrder")?.as_deref() {
+        None => matches!(allowed[by], "TIMECREATED" | "VERSION_NUMBER"),
+        Some("ASC") => false,
+        Some("DESC") => true,
+        Some(_) => return Err(ApiError::invalid("sortOrder must be ASC or DESC.")),
+    };
+    Ok(Sort { by, descending })
+}
+
+/// Runs a create under `opc-retry-token` semantics inside one transaction: a
+/// token seen within 24 hours replays the first result (`replay` loads it by
+/// id) instead of creating a duplicate.
+pub fn idempotent<R>(
+    tx: &rusqlite::Transaction<'_>,
+    scope: Option<&str>,
+    now: OffsetDateTime,
+    replay: impl FnOnce(&rusqlite::Transaction<'_>, &str) -> domain::Result<R>,
+    create: impl FnOnce(&rusqlite::Transaction<'_>) -> domain::Result<R>,
+    id_of: impl Fn(&R) -> &str,
+) -> domain::Result<R> {
+    if let Some(scope) = scope {
+        if let Some(id) = store::retry_token(tx, scope, now)? {
+            return replay(tx, &id);
+        }
+    }
+    let created = create(tx)?;
+    if let Some(scope) = scope {
+        store::save_retry_token(tx, scope, id_of(&created), now)?;
+    }
+    Ok(created)
+}
+
+/// Parses an optional RFC 3339 time given in a request body.
+pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
+    value
+        .map(|v| {
+            OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| ApiError::invalid(format!("{field} must be an RFC 3339 date-time.")))
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn times_have_milliseconds_and_z() {
+        assert_eq!(format_time(datetime!(2018-04-03 21:10:29.6 UTC)), "2018-04-03T21:10:29.600Z");
+        assert_eq!(format_time(datetime!(2018-04-03 23:10:29 +02:00)), "2018-04-03T21:10:29.000Z");
+    }
+}

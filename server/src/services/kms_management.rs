@@ -1,0 +1,380 @@
+//! KMS key management (`KmsManagementClient`), served at each vault's
+//! `managementEndpoint`: the vault is the one the endpoint names, never one
+//! from the request. Models:
+//! <https://docs.oracle.com/en-us/iaas/api/#/en/key/release/Key/>.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
+use super::kms_vaults::ScheduleDeletionDetails;
+use super::{Ctx, Reply};
+use crate::app::AppState;
+use crate::domain::keys::{self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState, KeyVersion as DomainVersion, NewKey, ProtectionMode};
+use crate::domain::vaults;
+use crate::error::ApiError;
+
+/// `KeyShape`, as sent and returned.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyShape {
+    /// `AES`, `RSA` or `ECDSA`.
+    pub algorithm: Algorithm,
+    /// Bytes.
+    pub length: u32,
+    /// `NIST_P256` etc. (ECDSA only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curve_id: Option<String>,
+}
+
+impl KeyShape {
+    /// Validates the shape for a key this emulator can create.
+    pub fn parse(&self) -> Result<DomainShape, ApiError> {
+        Ok(DomainShape::parse(self.algorithm, self.length)?)
+    }
+}
+
+impl From<DomainShape> for KeyShape {
+    fn from(s: DomainShape) -> Self {
+        Self { algorithm: s.algorithm, length: s.length, curve_id: None }
+    }
+}
+
+/// `CreateKeyDetails`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateKeyDetails {
+    /// `compartmentId`.
+    pub compartment_id: String,
+    /// `displayName`.
+    pub display_name: String,
+    /// `keyShape`.
+    pub key_shape: KeyShape,
+    /// `protectionMode` (default `HSM`).
+    pub protection_mode: Option<ProtectionMode>,
+    /// Tags.
+    #[serde(flatten)]
+    pub tags: TagsIn,
+}
+
+/// `UpdateKeyDetails`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateKeyDetails {
+    /// `displayName`.
+    pub display_name: Option<String>,
+    /// Tags.
+    #[serde(flatten)]
+    pub tags: TagsIn,
+}
+
+/// `Key`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Key {
+    id: String,
+    compartment_id: String,
+    vault_id: String,
+    display_name: String,
+    key_shape: KeyShape,
+    protection_mode: ProtectionMode,
+    lifecycle_state: KeyState,
+    current_key_version: String,
+    #[serde(serialize_with = "ser_time")]
+    time_created: OffsetDateTime,
+    #[serde(serialize_with = "ser_opt_time", skip_serializing_if = "Option::is_none")]
+    time_of_deletion: Option<OffsetDateTime>,
+    is_primary: bool,
+    is_auto_rotation_enabled: bool,
+    #[serde(flatten)]
+    tags: TagsOut,
+}
+
+impl From<&DomainKey> for Key {
+    fn from(k: &DomainKey) -> Self {
+        Self {
+            id: k.id.clone(),
+            compartment_id: k.compartment_id.clone(),
+            vault_id: k.vault_id.clone(),
+            display_name: k.display_name.clone(),
+            key_shape: k.key_shape.into(),
+            protection_mode: k.protection_mode,
+            lifecycle_state: k.lifecycle_state,
+            current_key_version: k.current_key_version.clone(),
+            time_created: k.time_created,
+            time_of_deletion: k.time_of_deletion,
+            is_primary: true,
+            is_auto_rotation_enabled: false,
+            tags: (&k.tags).into(),
+        }
+    }
+}
+
+/// `KeySummary`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySummary {
+    id: String,
+    compartment_id: String,
+    vault_id: String,
+    display_name: String,
+    lifecycle_state: KeyState,
+    protection_mode: ProtectionMode,
+    algorithm: Algorithm,
+    #[serde(serialize_with = "ser_time")]
+    time_created: OffsetDateTime,
+    is_auto_rotation_enabled: bool,
+    #[serde(flatten)]
+    tags: TagsOut,
+}
+
+/// `KeyVersion` (and `KeyVersionSummary`, which has the same fields here).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyVersion {
+    id: String,
+    key_id: String,
+    vault_id: String,
+    compartment_id: String,
+    lifecycle_state: KeyState,
+    origin: &'static str,
+    #[serde(serialize_with = "ser_time")]
+    time_created: OffsetDateTime,
+    #[serde(serialize_with = "ser_opt_time", skip_serializing_if = "Option::is_none")]
+    time_of_deletion: Option<OffsetDateTime>,
+    is_primary: bool,
+    is_auto_rotated: bool,
+}
+
+impl From<&DomainVersion> for KeyVersion {
+    fn from(v: &DomainVersion) -> Self {
+        Self {
+            id: v.id.clone(),
+            key_id: v.key_id.clone(),
+            vault_id: v.vault_id.clone(),
+            compartment_id: v.compartment_id.clone(),
+            lifecycle_state: v.lifecycle_state,
+            origin: "INTERNAL",
+            time_created: v.time_created,
+            time_of_deletion: v.time_of_deletion,
+            is_primary: true,
+            is_auto_rotated: false,
+        }
+    }
+}
+
+fn key_reply(key: &DomainKey) -> Result<Reply, ApiError> {
+    Ok(Reply::json(&Key::from(key))?.etag(&key.etag))
+}
+
+/// `CreateKey`: `POST /20180608/keys` at the vault's management endpoint.
+pub async fn create_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let details: CreateKeyDetails = ctx.json()?;
+    let new = NewKey {
+        compartment_id: details.compartment_id,
+        display_name: details.display_name,
+        key_shape: details.key_shape.parse()?,
+        protection_mode: details.protection_mode.unwrap_or(ProtectionMode::Hsm),
+        tags: details.tags.into_tags(),
+    };
+    let (now, region, scope, vault_key) =
+        (app.clock.now(), app.config.region.clone(), ctx.retry_scope(), ctx.vault_key().to_owned());
+    let state = app.clone();
+    let key = app
+        .store
+        .write(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            common::idempotent(
+                tx,
+                scope.as_deref(),
+                now,
+                |tx, id| keys::get(tx, &vault.id, id, now),
+                |tx| keys::create(tx, &state.keyring, now, &region, &vault, new),
+                |k| &k.id,
+            )
+        })
+        .await?;
+    key_reply(&key)
+}
+
+/// `GetKey`: `GET /20180608/keys/{keyId}`.
+pub async fn get_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let (vault_key, id, now) = (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now());
+    let key = app
+        .store
+        .read(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            keys::get(tx, &vault.id, &id, now)
+        })
+        .await?;
+    key_reply(&key)
+}
+
+/// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only.
+pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let compartment = ctx.required_query("compartmentId")?;
+    let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
+    let (vault_key, now) = (ctx.vault_key().to_owned(), app.clock.now());
+    let mut all = app
+        .store
+        .read(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            keys::list(tx, &vault.id, &compartment, now)
+        })
+        .await?;
+    if let Some(algorithm) = ctx.query("algorithm")? {
+        all.retain(|k| serde_json::to_value(k.key_shape.algorithm).ok().and_then(|v| v.as_str().map(|s| s == algorithm)) == Some(true));
+    }
+    if let Some(length) = ctx.query_number("length")? {
+        all.retain(|k| u64::from(k.key_shape.length) == length);
+    }
+    all.sort_by(|a, b| {
+        let ord = if sort.by == 0 { a.time_created.cmp(&b.time_created) } else { a.display_name.cmp(&b.display_name) }
+            .then_with(|| a.id.cmp(&b.id));
+        if sort.descending { ord.reverse() } else { ord }
+    });
+    let (page, next) = common::paginate(all, ctx)?;
+    let items: Vec<KeySummary> = page
+        .iter()
+        .map(|k| KeySummary {
+            id: k.id.clone(),
+            compartment_id: k.compartment_id.clone(),
+            vault_id: k.vault_id.clone(),
+            display_name: k.display_name.clone(),
+            lifecycle_state: k.lifecycle_state,
+            protection_mode: k.protection_mode,
+            algorithm: k.key_shape.algorithm,
+            time_created: k.time_created,
+            is_auto_rotation_enabled: false,
+            tags: (&k.tags).into(),
+        })
+        .collect();
+    Ok(Reply::json(&items)?.next_page(next))
+}
+
+/// `UpdateKey`: `PUT /20180608/keys/{keyId}`.
+pub async fn update_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let details: UpdateKeyDetails = ctx.json()?;
+    let (vault_key, id, now, if_match) =
+        (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let key = app
+        .store
+        .write(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            let current = keys::get(tx, &vault.id, &id, now)?;
+            let tags = details.tags.merge_into(&current.tags);
+            keys::update(tx, now, &vault.id, &id, if_match.as_deref(), details.display_name, tags)
+        })
+        .await?;
+    key_reply(&key)
+}
+
+/// `EnableKey` / `DisableKey`: `POST /20180608/keys/{keyId}/actions/enable|disable`.
+pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result<Reply, ApiError> {
+    let (vault_key, id, now, if_match) =
+        (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let key = app
+        .store
+        .write(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            keys::set_enabled(tx, now, &vault.id, &id, if_match.as_deref(), enabled)
+        })
+        .await?;
+    key_reply(&key)
+}
+
+/// `ScheduleKeyDeletion`: `POST /20180608/keys/{keyId}/actions/scheduleDeletion`.
+pub async fn schedule_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
+    let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
+    let (vault_key, id, now, if_match) =
+        (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let key = app
+        .store
+        .write(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            keys::schedule_deletion(tx, now, &vault.id, &id, if_match.as_deref(), at)
+        })
+        .await?;
+    key_reply(&key)
+}
+
+/// `CancelKeyDeletion`: `POST /20180608/keys/{keyId}/actions/cancelDeletion`.
+pub async fn cancel_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let (vault_key, id, now, if_match) =
+        (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let key = app
+        .store
+        .write(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            keys::cancel_deletion(tx, now, &vault, &id, if_match.as_deref())
+        })
+        .await?;
+    key_reply(&key)
+}
+
+/// `CreateKeyVersion`: `POST /20180608/keys/{keyId}/keyVersions` (rotation).
+pub async fn create_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let (vault_key, id, now, region, scope) = (
+        ctx.vault_key().to_owned(),
+        ctx.param("keyId").to_owned(),
+        app.clock.now(),
+        app.config.region.clone(),
+        ctx.retry_scope(),
+    );
+    let state = app.clone();
+    let version = app
+        .store
+        .write(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            common::idempotent(
+                tx,
+                scope.as_deref(),
+                now,
+                |tx, version_id| keys::version(tx, &id, version_id),
+                |tx| keys::rotate(tx, &state.keyring, now, &region, &vault.id, &id),
+                |v| &v.id,
+            )
+        })
+        .await?;
+    Reply::json(&KeyVersion::from(&version))
+}
+
+/// `ListKeyVersions`: `GET /20180608/keys/{keyId}/keyVersions`.
+pub async fn list_key_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let sort = common::sort(ctx, &["TIMECREATED"])?;
+    let (vault_key, id, now) = (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now());
+    let mut all = app
+        .store
+        .read(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            keys::versions(tx, &vault.id, &id, now)
+        })
+        .await?;
+    // `versions` is oldest first; ties in time keep creation order.
+    if sort.descending {
+        all.reverse();
+    }
+    let (page, next) = common::paginate(all, ctx)?;
+    let items: Vec<KeyVersion> = page.iter().map(KeyVersion::from).collect();
+    Ok(Reply::json(&items)?.next_page(next))
+}
+
+/// `GetKeyVersion`: `GET /20180608/keys/{keyId}/keyVersions/{keyVersionId}`.
+pub async fn get_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let (vault_key, key_id, version_id, now) = (
+        ctx.vault_key().to_owned(),
+        ctx.param("keyId").to_owned(),
+        ctx.param("keyVersionId").to_owned(),
+        app.clock.now(),
+    );
+    let version = app
+        .store
+        .read(move |tx| {
+            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
+            keys::get(tx, &vault.id, &key_id, now)?;
+            keys::version(tx, &key_id, &version_id)
+        })
+        .await?;
+    Reply::json(&KeyVersion::from(&version))
+}

@@ -1,0 +1,301 @@
+//! One module per OCI API surface, each holding its wire types (named after
+//! the OCI SDK models) and thin handlers: extract → convert → domain →
+//! convert. [`dispatch`] is the one place an [`Operation`] meets its handler.
+
+pub mod common;
+pub mod kms_crypto;
+pub mod kms_management;
+pub mod kms_vaults;
+pub mod secret_bundles;
+pub mod secrets;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::iam::tenancy::Principal;
+use crate::operation::{Operation, PathParams};
+
+/// Which endpoint a request came in on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The regional hosts: `kms`, `vaults`, `secrets.vaults`.
+    Regional,
+    /// A vault's `managementEndpoint`, by its endpoint key.
+    Management(String),
+    /// A vault's `cryptoEndpoint`, by its endpoint key.
+    Crypto(String),
+}
+
+/// One authenticated, routed OCI request.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The operation.
+    pub operation: Operation,
+    /// Path parameters, percent-decoded.
+    pub params: PathParams,
+    /// The raw query string.
+    pub query: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// The body (already size-limited).
+    pub body: Bytes,
+    /// Who is calling.
+    pub principal: Principal,
+    /// Which endpoint was used.
+    pub endpoint: Endpoint,
+    /// `http://host:port` clients reach the emulator at, for vault endpoints.
+    pub base_url: String,
+}
+
+impl Ctx {
+    /// A path parameter by its template name (always present once routed).
+    pub fn param(&self, name: &str) -> &str {
+        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    /// A query parameter, percent-decoded; 400 for a malformed query string.
+    pub fn query(&self, name: &str) -> Result<Option<String>, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&self.query)
+            .map_err(|_| ApiError::invalid("The query string is malformed."))?;
+        Ok(pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v))
+    }
+
+    /// A required query parameter (400 `MissingParameter` when absent).
+    pub fn required_query(&self, name: &'static str) -> Result<String, ApiError> {
+        self.query(name)?
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::new(ErrorCode::MissingParameter, format!("The query parameter {name} is required.")))
+    }
+
+    /// A query parameter that must parse as a number.
+    pub fn query_number(&self, name: &'static str) -> Result<Option<u64>, ApiError> {
+        self.query(name)?
+            .map(|v| v.parse::<u64>().map_err(|_| ApiError::invalid(format!("The query parameter {name} must be a non-negative integer."))))
+            .transpose()
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `if-match` header.
+    pub fn if_match(&self) -> Option<&str> {
+        self.header("if-match")
+    }
+
+    /// The scope under which an `opc-retry-token` is remembered: operation,
+    /// caller and token, so two users' tokens never collide.
+    pub fn retry_scope(&self) -> Option<String> {
+        self.header("opc-retry-token")
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("{}/{}/{t}", self.operation.name(), self.principal.user_id))
+    }
+
+    /// Parses the JSON body as `T`. Invalid JSON → 400 `CannotParseRequest`;
+    /// a wrong type, unknown enum value or missing field → 400
+    /// `InvalidParameter` naming the field. Messages never echo string values.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if self.body.is_empty() {
+            return Err(ApiError::new(ErrorCode::MissingParameter, "The request body is required."));
+        }
+        parse_json(&self.body)
+    }
+
+    /// Like [`Ctx::json`], but an empty body is `None` (optional bodies).
+    pub fn json_opt<T: DeserializeOwned>(&self) -> Result<Option<T>, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        parse_json(&self.body).map(Some)
+    }
+
+    /// The endpoint key of the vault a management/crypto call came in on.
+    pub fn vault_key(&self) -> &str {
+        match &self.endpoint {
+            Endpoint::Management(k) | Endpoint::Crypto(k) => k,
+            Endpoint::Regional => "",
+        }
+    }
+}
+
+/// Parses JSON with field paths in errors (see [`Ctx::json`]).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
+                ApiError::new(ErrorCode::CannotParseRequest, "The request body is not valid JSON.")
+            }
+            serde_json::error::Category::Data => {
+                let detail = redact_values(&inner.to_string());
+                if path == "." {
+                    ApiError::invalid(format!("Invalid request body: {detail}."))
+                } else {
+                    ApiError::invalid(format!("Invalid value for {path}: {detail}."))
+                }
+            }
+        }
+    })
+}
+
+/// Removes quoted string values from serde's messages (`invalid type: string
+/// "…", expected …`), so a misplaced secret never reaches an error body.
+fn redact_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find("string \"") {
+        out.push_str(&rest[..start + "string".len()]);
+        let after = &rest[start + "string \"".len()..];
+        match after.find("\", ").or_else(|| after.rfind('"')) {
+            Some(end) => rest = &after[end + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A successful answer: status, JSON body (or none), and the headers OCI
+/// sends with it.
+#[derive(Debug)]
+pub struct Reply {
+    status: StatusCode,
+    body: Option<Vec<u8>>,
+    etag: Option<String>,
+    next_page: Option<String>,
+}
+
+impl Reply {
+    /// 200 with `value` as JSON.
+    pub fn json<T: Serialize>(value: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(&e.into()))?;
+        Ok(Self { status: StatusCode::OK, body: Some(body), etag: None, next_page: None })
+    }
+
+    /// 200 with no body (the SDK models these operations with no response type).
+    pub fn empty() -> Self {
+        Self { status: StatusCode::OK, body: None, etag: None, next_page: None }
+    }
+
+    /// Adds the `etag` header.
+    pub fn etag(mut self, etag: &str) -> Self {
+        self.etag = Some(etag.to_owned());
+        self
+    }
+
+    /// Adds `opc-next-page` when there is a next page (absent on the last page).
+    pub fn next_page(mut self, page: Option<String>) -> Self {
+        self.next_page = page;
+        self
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let mut response = match self.body {
+            Some(body) => {
+                let mut r = (self.status, Body::from(body)).into_response();
+                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                r
+            }
+            None => (self.status, Body::empty()).into_response(),
+        };
+        if let Some(etag) = self.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        if let Some(page) = self.next_page.and_then(|p| HeaderValue::from_str(&p).ok()) {
+            response.headers_mut().insert("opc-next-page", page);
+        }
+        response
+    }
+}
+
+/// Calls the handler of `ctx.operation`.
+pub async fn dispatch(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    use Operation::*;
+    match ctx.operation {
+        CreateVault => kms_vaults::create_vault(app, ctx).await,
+        GetVault => kms_vaults::get_vault(app, ctx).await,
+        ListVaults => kms_vaults::list_vaults(app, ctx).await,
+        UpdateVault => kms_vaults::update_vault(app, ctx).await,
+        ScheduleVaultDeletion => kms_vaults::schedule_vault_deletion(app, ctx).await,
+        CancelVaultDeletion => kms_vaults::cancel_vault_deletion(app, ctx).await,
+        CreateKey => kms_management::create_key(app, ctx).await,
+        GetKey => kms_management::get_key(app, ctx).await,
+        ListKeys => kms_management::list_keys(app, ctx).await,
+        UpdateKey => kms_management::update_key(app, ctx).await,
+        EnableKey => kms_management::set_key_enabled(app, ctx, true).await,
+        DisableKey => kms_management::set_key_enabled(app, ctx, false).await,
+        ScheduleKeyDeletion => kms_management::schedule_key_deletion(app, ctx).await,
+        CancelKeyDeletion => kms_management::cancel_key_deletion(app, ctx).await,
+        CreateKeyVersion => kms_management::create_key_version(app, ctx).await,
+        ListKeyVersions => kms_management::list_key_versions(app, ctx).await,
+        GetKeyVersion => kms_management::get_key_version(app, ctx).await,
+        Encrypt => kms_crypto::encrypt(app, ctx).await,
+        Decrypt => kms_crypto::decrypt(app, ctx).await,
+        GenerateDataEncryptionKey => kms_crypto::generate_data_encryption_key(app, ctx).await,
+        CreateSecret => secrets::create_secret(app, ctx).await,
+        GetSecret => secrets::get_secret(app, ctx).await,
+        ListSecrets => secrets::list_secrets(app, ctx).await,
+        UpdateSecret => secrets::update_secret(app, ctx).await,
+        ListSecretVersions => secrets::list_secret_versions(app, ctx).await,
+        GetSecretVersion => secrets::get_secret_version(app, ctx).await,
+        ScheduleSecretDeletion => secrets::schedule_secret_deletion(app, ctx).await,
+        CancelSecretDeletion => secrets::cancel_secret_deletion(app, ctx).await,
+        GetSecretBundle => secret_bundles::get_secret_bundle(app, ctx).await,
+        GetSecretBundleByName => secret_bundles::get_secret_bundle_by_name(app, ctx).await,
+        ListSecretBundleVersions => secret_bundles::list_secret_bundle_versions(app, ctx).await,
+        other => Err(ApiError::new(
+            ErrorCode::MethodNotImplemented,
+            format!("{} is not implemented by the emulator yet.", other.name()),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct Probe {
+        display_name: String,
+        count: Option<u32>,
+    }
+
+    fn code_and_message(body: &str) -> (ErrorCode, String) {
+        let e = parse_json::<Probe>(body.as_bytes()).unwrap_err();
+        (e.code, e.message.into_owned())
+    }
+
+    #[test]
+    fn broken_json_cannot_be_parsed() {
+        assert_eq!(code_and_message("{\"displayName\":").0, ErrorCode::CannotParseRequest);
+    }
+
+    #[test]
+    fn wrong_types_name_the_field_but_not_the_value() {
+        let (code, message) = code_and_message(r#"{"displayName": "x", "count": "hunter2"}"#);
+        assert_eq!(code, ErrorCode::InvalidParameter);
+        assert!(message.contains("count"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn missing_fields_are_invalid_parameters() {
+        let (code, message) = code_and_message("{}");
+        assert_eq!(code, ErrorCode::InvalidParameter);
+        assert!(message.contains("displayName"), "{message}");
+    }
+}

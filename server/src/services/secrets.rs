@@ -1,0 +1,301 @@
+//! Secret management (`VaultsClient`, regional `vaults` host, `/20180608`).
+//! Models: <https://docs.oracle.com/en-us/iaas/api/#/en/secretmgmt/20180608/Secret/>.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
+use super::kms_vaults::ScheduleDeletionDetails;
+use super::{Ctx, Reply};
+use crate::app::AppState;
+use crate::domain::secrets::{self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate, SecretVersion as DomainVersion, Stage};
+use crate::error::ApiError;
+
+/// `SecretContentDetails`, polymorphic on `contentType`; only `BASE64`
+/// exists (`Base64SecretContentDetails`). Hand-written `Debug` hides content.
+#[derive(Deserialize)]
+#[serde(tag = "contentType", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SecretContentDetails {
+    /// `Base64SecretContentDetails`.
+    Base64 {
+        /// Base64 of the secret content.
+        content: Option<String>,
+        /// Version name.
+        name: Option<String>,
+        /// `CURRENT` or `PENDING`.
+        stage: Option<Stage>,
+    },
+}
+
+impl std::fmt::Debug for SecretContentDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretContentDetails(..)")
+    }
+}
+
+impl SecretContentDetails {
+    fn parse(self) -> Result<NewContent, ApiError> {
+        let SecretContentDetails::Base64 { content, name, stage } = self;
+        Ok(NewContent::parse(content.as_deref(), name, stage)?)
+    }
+}
+
+/// `CreateSecretDetails`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSecretDetails {
+    compartment_id: String,
+    vault_id: String,
+    key_id: String,
+    secret_name: String,
+    description: Option<String>,
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    secret_content: Option<SecretContentDetails>,
+    enable_auto_generation: Option<bool>,
+    #[serde(flatten)]
+    tags: TagsIn,
+}
+
+/// `UpdateSecretDetails`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateSecretDetails {
+    current_version_number: Option<u64>,
+    description: Option<String>,
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    secret_content: Option<SecretContentDetails>,
+    secret_rules: Option<serde_json::Value>,
+    #[serde(flatten)]
+    tags: TagsIn,
+}
+
+/// `Secret` (and `SecretSummary`, which carries the same fields here).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Secret {
+    id: String,
+    compartment_id: String,
+    vault_id: String,
+    key_id: String,
+    secret_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    lifecycle_state: SecretState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version_number: Option<u64>,
+    #[serde(serialize_with = "ser_time")]
+    time_created: OffsetDateTime,
+    #[serde(serialize_with = "ser_opt_time", skip_serializing_if = "Option::is_none")]
+    time_of_deletion: Option<OffsetDateTime>,
+    rotation_status: &'static str,
+    is_auto_generation_enabled: bool,
+    is_replica: bool,
+    #[serde(flatten)]
+    tags: TagsOut,
+}
+
+impl Secret {
+    fn new(s: &DomainSecret, summary: bool) -> Self {
+        Self {
+            id: s.id.clone(),
+            compartment_id: s.compartment_id.clone(),
+            vault_id: s.vault_id.clone(),
+            key_id: s.key_id.clone(),
+            secret_name: s.secret_name.clone(),
+            description: s.description.clone(),
+            metadata: if summary { None } else { s.metadata.clone() },
+            lifecycle_state: s.lifecycle_state,
+            current_version_number: (!summary).then_some(s.current_version_number),
+            time_created: s.time_created,
+            time_of_deletion: s.time_of_deletion,
+            rotation_status: "NOT_ENABLED",
+            is_auto_generation_enabled: false,
+            is_replica: false,
+            tags: (&s.tags).into(),
+        }
+    }
+}
+
+/// `SecretVersion` (and, with `summary`, `SecretVersionSummary`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretVersion {
+    secret_id: String,
+    version_number: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    content_type: &'static str,
+    stages: Vec<Stage>,
+    #[serde(serialize_with = "ser_time")]
+    time_created: OffsetDateTime,
+    is_content_auto_generated: bool,
+}
+
+impl From<&DomainVersion> for SecretVersion {
+    fn from(v: &DomainVersion) -> Self {
+        Self {
+            secret_id: v.secret_id.clone(),
+            version_number: v.version_number,
+            name: v.name.clone(),
+            content_type: "BASE64",
+            stages: v.stages.clone(),
+            time_created: v.time_created,
+            is_content_auto_generated: false,
+        }
+    }
+}
+
+fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
+    Ok(Reply::json(&Secret::new(s, false))?.etag(&s.etag))
+}
+
+/// `CreateSecret`: `POST /20180608/secrets`.
+pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let details: CreateSecretDetails = ctx.json()?;
+    if details.enable_auto_generation == Some(true) {
+        return Err(ApiError::invalid("Secret auto-generation is not emulated yet; supply secretContent."));
+    }
+    let content = details
+        .secret_content
+        .ok_or_else(|| ApiError::invalid("secretContent is required (auto-generation is not emulated yet)."))?
+        .parse()?;
+    let new = NewSecret {
+        compartment_id: details.compartment_id,
+        vault_id: details.vault_id,
+        key_id: details.key_id,
+        secret_name: details.secret_name,
+        description: details.description,
+        metadata: details.metadata,
+        content,
+        tags: details.tags.into_tags(),
+    };
+    let (now, region, scope) = (app.clock.now(), app.config.region.clone(), ctx.retry_scope());
+    let state = app.clone();
+    let secret = app
+        .store
+        .write(move |tx| {
+            common::idempotent(
+                tx,
+                scope.as_deref(),
+                now,
+                |tx, id| secrets::get(tx, id, now),
+                |tx| secrets::create(tx, &state.keyring, now, &region, new).map(|(s, _)| s),
+                |s| &s.id,
+            )
+        })
+        .await?;
+    reply(&secret)
+}
+
+/// `GetSecret`: `GET /20180608/secrets/{secretId}`.
+pub async fn get_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let (id, now) = (ctx.param("secretId").to_owned(), app.clock.now());
+    let secret = app.store.read(move |tx| secrets::get(tx, &id, now)).await?;
+    reply(&secret)
+}
+
+/// `ListSecrets`: `GET /20180608/secrets?compartmentId=…[&name][&vaultId][&lifecycleState]`.
+pub async fn list_secrets(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let compartment = ctx.required_query("compartmentId")?;
+    let (name, vault_id) = (ctx.query("name")?, ctx.query("vaultId")?);
+    let state = ctx.query("lifecycleState")?;
+    let sort = common::sort(ctx, &["TIMECREATED", "NAME"])?;
+    let now = app.clock.now();
+    let mut all = app
+        .store
+        .read(move |tx| secrets::list(tx, &compartment, name.as_deref(), vault_id.as_deref(), now))
+        .await?;
+    if let Some(state) = state {
+        all.retain(|s| s.lifecycle_state.as_str().eq_ignore_ascii_case(&state));
+    }
+    all.sort_by(|a, b| {
+        let ord = if sort.by == 0 { a.time_created.cmp(&b.time_created) } else { a.secret_name.cmp(&b.secret_name) }
+            .then_with(|| a.id.cmp(&b.id));
+        if sort.descending { ord.reverse() } else { ord }
+    });
+    let (page, next) = common::paginate(all, ctx)?;
+    let items: Vec<Secret> = page.iter().map(|s| Secret::new(s, true)).collect();
+    Ok(Reply::json(&items)?.next_page(next))
+}
+
+/// `UpdateSecret`: `PUT /20180608/secrets/{secretId}`.
+pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let details: UpdateSecretDetails = ctx.json()?;
+    if details.current_version_number.is_some() && (details.secret_content.is_some() || details.secret_rules.is_some()) {
+        return Err(ApiError::invalid(
+            "currentVersionNumber cannot be combined with secretContent or secretRules in one request.",
+        ));
+    }
+    let change = SecretUpdate {
+        current_version_number: details.current_version_number,
+        content: details.secret_content.map(SecretContentDetails::parse).transpose()?,
+        description: details.description,
+        metadata: details.metadata,
+        freeform_tags: details.tags.freeform_tags,
+        defined_tags: details.tags.defined_tags,
+    };
+    let (id, now, if_match) = (ctx.param("secretId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let state = app.clone();
+    let secret = app
+        .store
+        .write(move |tx| secrets::update(tx, &state.keyring, now, &id, if_match.as_deref(), change))
+        .await?;
+    reply(&secret)
+}
+
+/// `ListSecretVersions`: `GET /20180608/secrets/{secretId}/versions`
+/// (newest first by default).
+pub async fn list_secret_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let sort = common::sort(ctx, &["VERSION_NUMBER"])?;
+    let (id, now) = (ctx.param("secretId").to_owned(), app.clock.now());
+    let mut all = app
+        .store
+        .read(move |tx| {
+            secrets::get(tx, &id, now)?;
+            secrets::versions(tx, &id)
+        })
+        .await?;
+    if sort.descending {
+        all.reverse();
+    }
+    let (page, next) = common::paginate(all, ctx)?;
+    let items: Vec<SecretVersion> = page.iter().map(SecretVersion::from).collect();
+    Ok(Reply::json(&items)?.next_page(next))
+}
+
+/// `GetSecretVersion`: `GET /20180608/secrets/{secretId}/version/{secretVersionNumber}`.
+pub async fn get_secret_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let number: u64 = ctx.param("secretVersionNumber").parse().map_err(|_| ApiError::not_found())?;
+    let (id, now) = (ctx.param("secretId").to_owned(), app.clock.now());
+    let version = app
+        .store
+        .read(move |tx| {
+            secrets::get(tx, &id, now)?;
+            secrets::version(tx, &id, number)
+        })
+        .await?;
+    Reply::json(&SecretVersion::from(&version))
+}
+
+/// `ScheduleSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/scheduleDeletion`
+/// (no response body).
+pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
+    let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
+    let (id, now, if_match) = (ctx.param("secretId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let secret = app
+        .store
+        .write(move |tx| secrets::schedule_deletion(tx, now, &id, if_match.as_deref(), at))
+        .await?;
+    Ok(Reply::empty().etag(&secret.etag))
+}
+
+/// `CancelSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/cancelDeletion`
+/// (no response body).
+pub async fn cancel_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let (id, now, if_match) = (ctx.param("secretId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let secret = app.store.write(move |tx| secrets::cancel_deletion(tx, now, &id, if_match.as_deref())).await?;
+    Ok(Reply::empty().etag(&secret.etag))
+}
