@@ -45,15 +45,20 @@ impl AppState {
     pub fn new(config: ServeConfig) -> anyhow::Result<Self> {
         let tenancy = match &config.tenancy {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
                 Tenancy::load(&text, &path.display().to_string())?
             }
             None => Tenancy::embedded(),
         };
         let (store, root) = match &config.data_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-                (Store::open_file(dir)?, root_key_in(dir, config.root_key.as_deref())?)
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                (
+                    Store::open_file(dir)?,
+                    root_key_in(dir, config.root_key.as_deref())?,
+                )
             }
             None => {
                 let root = match config.root_key.as_deref() {
@@ -82,12 +87,15 @@ fn root_key_in(dir: &std::path::Path, given: Option<&str>) -> anyhow::Result<Roo
     let key = match given {
         Some(text) => RootKey::from_base64(text)?,
         None if path.exists() => {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            RootKey::from_base64(&text).with_context(|| format!("{} is not a root key", path.display()))?
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            RootKey::from_base64(&text)
+                .with_context(|| format!("{} is not a root key", path.display()))?
         }
         None => RootKey::generate(),
     };
-    write_private_file(&path, key.to_base64().as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    write_private_file(&path, key.to_base64().as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(key)
 }
 
@@ -102,7 +110,9 @@ impl Application {
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let listen = config.listen;
         let state = AppState::new(config)?;
-        let listener = TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
         Ok(Self { listener, state })
     }
 
@@ -113,7 +123,10 @@ impl Application {
 
     /// The bound address as `ip:port`.
     pub fn local_addr_display(&self) -> String {
-        self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
     }
 
     /// The shared state (tests use it to move the clock).
@@ -123,7 +136,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops accepting and lets
     /// in-flight requests finish (bounded by 10 s).
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(self.listener, router).with_graceful_shutdown(async move {

@@ -22,7 +22,8 @@ impl Clock {
     pub fn now(&self) -> OffsetDateTime {
         let now = OffsetDateTime::now_utc()
             + time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed));
-        now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now)
+        now.replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+            .unwrap_or(now)
     }
 
     /// The current offset from the wall clock, in seconds.

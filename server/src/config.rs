@@ -64,7 +64,12 @@ pub struct ServeConfig {
     #[arg(long, env = "OCI_EMULATOR_ROOT_KEY", hide_env_values = true)]
     pub root_key: Option<String>,
     /// Log format.
-    #[arg(long, env = "OCI_EMULATOR_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
     /// Largest request body accepted, in bytes (larger → 413 PayloadTooLarge).
     #[arg(long, env = "OCI_EMULATOR_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
@@ -91,7 +96,11 @@ impl ServeConfig {
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
     /// The emulator's base URL.
-    #[arg(long, env = "OCI_EMULATOR_URL", default_value = "http://127.0.0.1:4585")]
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_URL",
+        default_value = "http://127.0.0.1:4585"
+    )]
     pub url: String,
 }
 
@@ -103,7 +112,11 @@ pub struct PrintConfigArgs {
     pub profile: String,
     /// Not written into the config (the SDK takes the endpoint separately);
     /// printed as a comment with the matching `--endpoint`.
-    #[arg(long, env = "OCI_EMULATOR_URL", default_value = "http://127.0.0.1:4585")]
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_URL",
+        default_value = "http://127.0.0.1:4585"
+    )]
     pub url: String,
     /// Where to write the fixture private key (mode 0600); default: the
     /// system temp dir's `oci-vault-emulator/`.

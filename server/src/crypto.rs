@@ -17,7 +17,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context as _;
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_192_GCM, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::aead::{
+    Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_192_GCM, AES_256_GCM, NONCE_LEN,
+};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine as _;
 use zeroize::Zeroizing;
@@ -33,7 +35,9 @@ pub type KeyBytes = Zeroizing<Vec<u8>>;
 /// `n` random bytes from the system's secure source.
 pub fn random_bytes(n: usize) -> KeyBytes {
     let mut bytes = Zeroizing::new(vec![0u8; n]);
-    SystemRandom::new().fill(&mut bytes).expect("the system random source failed");
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system random source failed");
     bytes
 }
 
@@ -42,9 +46,14 @@ fn aead_key(key: &[u8]) -> Result<LessSafeKey, Error> {
         16 => &AES_128_GCM,
         24 => &AES_192_GCM,
         32 => &AES_256_GCM,
-        n => return Err(Error::Internal(anyhow::anyhow!("no AES-GCM for a {n}-byte key"))),
+        n => {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "no AES-GCM for a {n}-byte key"
+            )))
+        }
     };
-    let unbound = UnboundKey::new(algorithm, key).map_err(|_| Error::Internal(anyhow::anyhow!("bad AES key")))?;
+    let unbound = UnboundKey::new(algorithm, key)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("bad AES key")))?;
     Ok(LessSafeKey::new(unbound))
 }
 
@@ -53,7 +62,8 @@ fn aead_key(key: &[u8]) -> Result<LessSafeKey, Error> {
 pub fn seal(key: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
     let key = aead_key(key)?;
     let nonce_bytes = random_bytes(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(&nonce_bytes).map_err(|_| Error::Internal(anyhow::anyhow!("nonce")))?;
+    let nonce = Nonce::try_assume_unique_for_key(&nonce_bytes)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("nonce")))?;
     let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + 16);
     out.extend_from_slice(&nonce_bytes);
     let mut body = plaintext.to_vec();
@@ -93,8 +103,15 @@ impl std::fmt::Debug for RootKey {
 impl RootKey {
     /// From base64 of exactly 32 bytes (the `--root-key` flag).
     pub fn from_base64(text: &str) -> anyhow::Result<Self> {
-        let bytes = Zeroizing::new(B64.decode(text.trim()).context("--root-key is not valid base64")?);
-        anyhow::ensure!(bytes.len() == 32, "--root-key must decode to 32 bytes, got {}", bytes.len());
+        let bytes = Zeroizing::new(
+            B64.decode(text.trim())
+                .context("--root-key is not valid base64")?,
+        );
+        anyhow::ensure!(
+            bytes.len() == 32,
+            "--root-key must decode to 32 bytes, got {}",
+            bytes.len()
+        );
         Ok(Self(bytes))
     }
 
@@ -152,7 +169,10 @@ impl std::fmt::Debug for Keyring {
 impl Keyring {
     /// A keyring over `root` with an empty cache.
     pub fn new(root: RootKey) -> Self {
-        Self { root, cache: RwLock::new(HashMap::new()) }
+        Self {
+            root,
+            cache: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The root key.
@@ -161,7 +181,11 @@ impl Keyring {
     }
 
     /// The material of key version `id`, unsealing `sealed` on first use.
-    pub fn material(&self, id: &str, sealed: impl FnOnce() -> Result<Vec<u8>, Error>) -> Result<Arc<KeyBytes>, Error> {
+    pub fn material(
+        &self,
+        id: &str,
+        sealed: impl FnOnce() -> Result<Vec<u8>, Error>,
+    ) -> Result<Arc<KeyBytes>, Error> {
         if let Some(found) = self.cache.read().unwrap_or_else(|p| p.into_inner()).get(id) {
             return Ok(found.clone());
         }
@@ -191,8 +215,12 @@ pub fn encode_ciphertext(key_version_id: &str, sealed: &[u8]) -> String {
 /// Splits a `ciphertext` into (key version OCID, sealed bytes);
 /// [`Error::InvalidCiphertext`] for anything this emulator did not produce.
 pub fn decode_ciphertext(text: &str) -> Result<(String, Vec<u8>), Error> {
-    let bytes = B64.decode(text.trim()).map_err(|_| Error::InvalidCiphertext)?;
-    let (&[version, len], rest) = bytes.split_first_chunk::<2>().ok_or(Error::InvalidCiphertext)?;
+    let bytes = B64
+        .decode(text.trim())
+        .map_err(|_| Error::InvalidCiphertext)?;
+    let (&[version, len], rest) = bytes
+        .split_first_chunk::<2>()
+        .ok_or(Error::InvalidCiphertext)?;
     if version != FORMAT_V1 || rest.len() < len as usize {
         return Err(Error::InvalidCiphertext);
     }
@@ -218,19 +246,37 @@ mod tests {
         let key = random_bytes(32);
         let sealed = seal(&key, b"a", b"hello").unwrap();
         assert_eq!(&*open(&key, b"a", &sealed).unwrap(), b"hello");
-        assert!(matches!(open(&key, b"b", &sealed), Err(Error::InvalidCiphertext)));
-        assert!(matches!(open(&random_bytes(32), b"a", &sealed), Err(Error::InvalidCiphertext)));
+        assert!(matches!(
+            open(&key, b"b", &sealed),
+            Err(Error::InvalidCiphertext)
+        ));
+        assert!(matches!(
+            open(&random_bytes(32), b"a", &sealed),
+            Err(Error::InvalidCiphertext)
+        ));
     }
 
     #[test]
     fn ciphertext_names_its_key_version() {
-        let text = encode_ciphertext("ocid1.keyversion.oc1.iad.x", b"0123456789abcdefghijklmnopqrstuvwxyz");
+        let text = encode_ciphertext(
+            "ocid1.keyversion.oc1.iad.x",
+            b"0123456789abcdefghijklmnopqrstuvwxyz",
+        );
         let (kv, sealed) = decode_ciphertext(&text).unwrap();
         assert_eq!(kv, "ocid1.keyversion.oc1.iad.x");
         assert_eq!(sealed, b"0123456789abcdefghijklmnopqrstuvwxyz");
-        assert!(matches!(decode_ciphertext("not base64!"), Err(Error::InvalidCiphertext)));
-        assert!(matches!(decode_ciphertext(&B64.encode([2u8, 0])), Err(Error::InvalidCiphertext)));
-        assert!(matches!(decode_ciphertext(&B64.encode([1u8, 9, 1])), Err(Error::InvalidCiphertext)));
+        assert!(matches!(
+            decode_ciphertext("not base64!"),
+            Err(Error::InvalidCiphertext)
+        ));
+        assert!(matches!(
+            decode_ciphertext(&B64.encode([2u8, 0])),
+            Err(Error::InvalidCiphertext)
+        ));
+        assert!(matches!(
+            decode_ciphertext(&B64.encode([1u8, 9, 1])),
+            Err(Error::InvalidCiphertext)
+        ));
     }
 
     #[test]

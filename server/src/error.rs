@@ -128,7 +128,10 @@ pub struct ApiError {
 impl ApiError {
     /// An error with the given code and message.
     pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// 400 `InvalidParameter`.
@@ -138,14 +141,20 @@ impl ApiError {
 
     /// 404 `NotAuthorizedOrNotFound` with OCI's fixed message.
     pub fn not_found() -> Self {
-        Self::new(ErrorCode::NotAuthorizedOrNotFound, NOT_AUTHORIZED_OR_NOT_FOUND)
+        Self::new(
+            ErrorCode::NotAuthorizedOrNotFound,
+            NOT_AUTHORIZED_OR_NOT_FOUND,
+        )
     }
 
     /// 500 with a generic message; logs `cause` with a searchable id.
     pub fn internal(cause: &anyhow::Error) -> Self {
         let id = crate::domain::ids::random_base32(12);
         tracing::error!(error_id = %id, error = format!("{cause:#}"), "internal error");
-        Self::new(ErrorCode::InternalServerError, format!("{INTERNAL} (error id {id})"))
+        Self::new(
+            ErrorCode::InternalServerError,
+            format!("{INTERNAL} (error id {id})"),
+        )
     }
 
     /// The JSON body `{"code","message"}`.
@@ -157,9 +166,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.code.status(), self.body()).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         response
     }
 }
@@ -220,10 +230,18 @@ mod tests {
             (Error::MissingParameter("x".into()), 400, "MissingParameter"),
             (Error::IncorrectState("x".into()), 409, "IncorrectState"),
             (Error::Conflict("x".into()), 409, "Conflict"),
-            (Error::RelatedNotFound("x".into()), 400, "RelatedResourceNotAuthorizedOrNotFound"),
+            (
+                Error::RelatedNotFound("x".into()),
+                400,
+                "RelatedResourceNotAuthorizedOrNotFound",
+            ),
             (Error::NoEtagMatch, 412, "NoEtagMatch"),
             (Error::InvalidCiphertext, 400, "InvalidParameter"),
-            (Error::Internal(anyhow::anyhow!("boom")), 500, "InternalServerError"),
+            (
+                Error::Internal(anyhow::anyhow!("boom")),
+                500,
+                "InternalServerError",
+            ),
         ];
         for (error, status, code) in cases {
             let (s, c, _) = wire(error);

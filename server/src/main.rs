@@ -15,7 +15,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(config) => {
             init_tracing(config.log_format);
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     eprintln!("error: cannot start the runtime: {e}");
@@ -43,22 +46,34 @@ fn main() -> ExitCode {
 
 async fn serve(config: oci_vault_emulator::ServeConfig) -> anyhow::Result<()> {
     let region = config.region.clone();
-    let store = if config.data_dir.is_some() { "sqlite file" } else { "in-memory" };
-    let tenancy = config.tenancy.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "embedded fixtures".into());
+    let store = if config.data_dir.is_some() {
+        "sqlite file"
+    } else {
+        "in-memory"
+    };
+    let tenancy = config
+        .tenancy
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "embedded fixtures".into());
     let app = Application::build(config).await?;
     let addr = format!("http://{}", app.local_addr_display());
     tracing::info!(
         url = %addr, region = %region, store = store, tenancy = %tenancy,
         "oci-vault-emulator ready; SDK config: `oci-vault-emulator print-config` or fixtures/oci/config"
     );
-    app.run_until(oci_vault_emulator::app::shutdown_signal()).await
+    app.run_until(oci_vault_emulator::app::shutdown_signal())
+        .await
 }
 
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OCI_EMULATOR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -67,7 +82,11 @@ fn init_tracing(format: LogFormat) {
 
 /// `GET <url>/_emulator/health` over a plain TCP connection; exit 0 on 200.
 fn healthcheck(args: &HealthcheckArgs) -> ExitCode {
-    let Some(authority) = args.url.strip_prefix("http://").map(|r| r.split('/').next().unwrap_or(r)) else {
+    let Some(authority) = args
+        .url
+        .strip_prefix("http://")
+        .map(|r| r.split('/').next().unwrap_or(r))
+    else {
         eprintln!("error: --url must be an http:// URL");
         return ExitCode::FAILURE;
     };
@@ -77,7 +96,10 @@ fn healthcheck(args: &HealthcheckArgs) -> ExitCode {
             .ok_or_else(|| std::io::Error::other("no address"))?;
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
         stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-        write!(stream, "GET /_emulator/health HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n")?;
+        write!(
+            stream,
+            "GET /_emulator/health HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+        )?;
         let mut response = String::new();
         stream.read_to_string(&mut response)?;
         Ok(response.starts_with("HTTP/1.1 200"))
@@ -115,10 +137,19 @@ const PROFILES: &[(&str, &str, &str, &str)] = &[
 /// Writes the profile's private key (mode 0600) and prints a config that
 /// points at it by absolute path.
 fn print_config(args: &PrintConfigArgs) -> anyhow::Result<()> {
-    let Some((name, user, fingerprint, pem)) = PROFILES.iter().find(|p| p.0.eq_ignore_ascii_case(&args.profile)) else {
-        anyhow::bail!("no fixture profile {}; known: DEFAULT, DEVELOPER", args.profile);
+    let Some((name, user, fingerprint, pem)) = PROFILES
+        .iter()
+        .find(|p| p.0.eq_ignore_ascii_case(&args.profile))
+    else {
+        anyhow::bail!(
+            "no fixture profile {}; known: DEFAULT, DEVELOPER",
+            args.profile
+        );
     };
-    let key_dir = args.key_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("oci-vault-emulator"));
+    let key_dir = args
+        .key_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("oci-vault-emulator"));
     std::fs::create_dir_all(&key_dir)?;
     let key_dir = std::fs::canonicalize(&key_dir)?;
     let key_path = key_dir.join(format!("{}.pem", name.to_ascii_lowercase()));

@@ -663,7 +663,12 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::VaultSecrets,
         method: Method::POST,
         path: "/20180608/secrets",
-        permissions: &["KEY_ENCRYPT", "KEY_DECRYPT", "SECRET_CREATE", "VAULT_CREATE_SECRET"],
+        permissions: &[
+            "KEY_ENCRYPT",
+            "KEY_DECRYPT",
+            "SECRET_CREATE",
+            "VAULT_CREATE_SECRET",
+        ],
         resource_type: "secrets",
         implemented: true,
     },
@@ -930,21 +935,92 @@ mod tests {
     /// Request lines as the `oci` Python SDK 2.189.0 sends them.
     #[test]
     fn documented_request_lines_route_to_their_operation() {
-        let cases: &[(Method, &str, Operation, &[(&str, &str)])] = &[
-            (Method::POST, "/20180608/vaults", Operation::CreateVault, &[]),
-            (Method::GET, "/20180608/vaults/ocid1.vault.oc1.iad.x", Operation::GetVault, &[("vaultId", "ocid1.vault.oc1.iad.x")]),
-            (Method::POST, "/20180608/vaults/actions/restoreFromFile", Operation::RestoreVaultFromFile, &[]),
-            (Method::POST, "/20180608/vaults/v1/actions/scheduleDeletion", Operation::ScheduleVaultDeletion, &[("vaultId", "v1")]),
-            (Method::POST, "/20180608/keys/import", Operation::ImportKey, &[]),
-            (Method::PUT, "/20180608/keys/k1", Operation::UpdateKey, &[("keyId", "k1")]),
-            (Method::GET, "/20180608/keys/k1/keyVersions/kv1", Operation::GetKeyVersion, &[("keyId", "k1"), ("keyVersionId", "kv1")]),
-            (Method::POST, "/20180608/keys/k1/keyVersions/import", Operation::ImportKeyVersion, &[("keyId", "k1")]),
+        type Case = (
+            Method,
+            &'static str,
+            Operation,
+            &'static [(&'static str, &'static str)],
+        );
+        let cases: &[Case] = &[
+            (
+                Method::POST,
+                "/20180608/vaults",
+                Operation::CreateVault,
+                &[],
+            ),
+            (
+                Method::GET,
+                "/20180608/vaults/ocid1.vault.oc1.iad.x",
+                Operation::GetVault,
+                &[("vaultId", "ocid1.vault.oc1.iad.x")],
+            ),
+            (
+                Method::POST,
+                "/20180608/vaults/actions/restoreFromFile",
+                Operation::RestoreVaultFromFile,
+                &[],
+            ),
+            (
+                Method::POST,
+                "/20180608/vaults/v1/actions/scheduleDeletion",
+                Operation::ScheduleVaultDeletion,
+                &[("vaultId", "v1")],
+            ),
+            (
+                Method::POST,
+                "/20180608/keys/import",
+                Operation::ImportKey,
+                &[],
+            ),
+            (
+                Method::PUT,
+                "/20180608/keys/k1",
+                Operation::UpdateKey,
+                &[("keyId", "k1")],
+            ),
+            (
+                Method::GET,
+                "/20180608/keys/k1/keyVersions/kv1",
+                Operation::GetKeyVersion,
+                &[("keyId", "k1"), ("keyVersionId", "kv1")],
+            ),
+            (
+                Method::POST,
+                "/20180608/keys/k1/keyVersions/import",
+                Operation::ImportKeyVersion,
+                &[("keyId", "k1")],
+            ),
             (Method::POST, "/20180608/encrypt", Operation::Encrypt, &[]),
-            (Method::GET, "/20180608/secrets/s1/version/3", Operation::GetSecretVersion, &[("secretId", "s1"), ("secretVersionNumber", "3")]),
-            (Method::GET, "/20180608/secrets/s1/versions", Operation::ListSecretVersions, &[("secretId", "s1")]),
-            (Method::GET, "/20190301/secretbundles/s1", Operation::GetSecretBundle, &[("secretId", "s1")]),
-            (Method::POST, "/20190301/secretbundles/actions/getByName", Operation::GetSecretBundleByName, &[]),
-            (Method::GET, "/20190301/secretbundles/s%2F1/versions", Operation::ListSecretBundleVersions, &[("secretId", "s/1")]),
+            (
+                Method::GET,
+                "/20180608/secrets/s1/version/3",
+                Operation::GetSecretVersion,
+                &[("secretId", "s1"), ("secretVersionNumber", "3")],
+            ),
+            (
+                Method::GET,
+                "/20180608/secrets/s1/versions",
+                Operation::ListSecretVersions,
+                &[("secretId", "s1")],
+            ),
+            (
+                Method::GET,
+                "/20190301/secretbundles/s1",
+                Operation::GetSecretBundle,
+                &[("secretId", "s1")],
+            ),
+            (
+                Method::POST,
+                "/20190301/secretbundles/actions/getByName",
+                Operation::GetSecretBundleByName,
+                &[],
+            ),
+            (
+                Method::GET,
+                "/20190301/secretbundles/s%2F1/versions",
+                Operation::ListSecretBundleVersions,
+                &[("secretId", "s/1")],
+            ),
         ];
         for (method, path, op, params) in cases {
             let expected: PathParams = params.iter().map(|(k, v)| (*k, v.to_string())).collect();
@@ -955,7 +1031,10 @@ mod tests {
 
     #[test]
     fn unknown_paths_and_methods_are_told_apart() {
-        assert_eq!(route(&Method::DELETE, "/20180608/vaults/v1"), Route::MethodNotAllowed);
+        assert_eq!(
+            route(&Method::DELETE, "/20180608/vaults/v1"),
+            Route::MethodNotAllowed
+        );
         assert_eq!(route(&Method::GET, "/20180608/nothing"), Route::NotFound);
         assert_eq!(route(&Method::GET, "/"), Route::NotFound);
     }
@@ -963,7 +1042,11 @@ mod tests {
     #[test]
     fn every_operation_has_a_known_permission_or_is_unimplemented() {
         for spec in OPERATIONS.iter().filter(|s| s.implemented) {
-            assert!(!spec.permissions.is_empty(), "{} has no permission", spec.name);
+            assert!(
+                !spec.permissions.is_empty(),
+                "{} has no permission",
+                spec.name
+            );
         }
     }
 }

@@ -13,8 +13,13 @@ const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 /// `n` random characters of OCI's lowercase base32 alphabet.
 pub fn random_base32(n: usize) -> String {
     let mut bytes = vec![0u8; n];
-    SystemRandom::new().fill(&mut bytes).expect("the system random source failed");
-    bytes.iter().map(|b| BASE32[(*b & 31) as usize] as char).collect()
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system random source failed");
+    bytes
+        .iter()
+        .map(|b| BASE32[(*b & 31) as usize] as char)
+        .collect()
 }
 
 /// The resource-type segments this emulator mints.
@@ -45,7 +50,12 @@ impl OcidKind {
 /// A fresh regional OCID, e.g. `ocid1.vaultsecret.oc1.iad.amaaaaaa…` (60
 /// characters of unique part, like OCI's).
 pub fn new_ocid(kind: OcidKind, region: &str) -> String {
-    format!("ocid1.{}.oc1.{}.amaaaaaa{}", kind.segment(), region_key(region), random_base32(52))
+    format!(
+        "ocid1.{}.oc1.{}.amaaaaaa{}",
+        kind.segment(),
+        region_key(region),
+        random_base32(52)
+    )
 }
 
 /// The short key OCI uses for a region in OCIDs (`us-ashburn-1` → `iad`).
@@ -94,7 +104,8 @@ pub fn is_ocid_of(s: &str, resource_type: &str) -> bool {
     rest.len() >= 3
         && !rest[0].is_empty()
         && !rest.last().is_some_and(|u| u.is_empty())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 #[cfg(test)]

@@ -136,7 +136,9 @@ pub struct Key {
 impl Key {
     /// Applies a deletion whose time has passed.
     pub fn settle(mut self, now: OffsetDateTime) -> Self {
-        if self.lifecycle_state == KeyState::PendingDeletion && self.time_of_deletion.is_some_and(|t| t <= now) {
+        if self.lifecycle_state == KeyState::PendingDeletion
+            && self.time_of_deletion.is_some_and(|t| t <= now)
+        {
             self.lifecycle_state = KeyState::Deleted;
         }
         self
@@ -184,7 +186,8 @@ pub struct KeyVersion {
 impl KeyVersion {
     /// The sealed material's bytes.
     pub fn sealed(&self) -> Result<Vec<u8>> {
-        B64.decode(&self.sealed_material).map_err(|e| Error::Internal(anyhow::anyhow!("sealed material: {e}")))
+        B64.decode(&self.sealed_material)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("sealed material: {e}")))
     }
 }
 
@@ -213,7 +216,13 @@ pub fn save(tx: &Transaction<'_>, key: &Key) -> Result<()> {
     Ok(())
 }
 
-fn new_version(tx: &Transaction<'_>, keyring: &Keyring, now: OffsetDateTime, region: &str, key: &Key) -> Result<KeyVersion> {
+fn new_version(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    now: OffsetDateTime,
+    region: &str,
+    key: &Key,
+) -> Result<KeyVersion> {
     let id = new_ocid(OcidKind::KeyVersion, region);
     let material = random_bytes(key.key_shape.length as usize);
     let sealed = keyring.root().seal_material(&id, &material)?;
@@ -241,7 +250,14 @@ fn new_version(tx: &Transaction<'_>, keyring: &Keyring, now: OffsetDateTime, reg
 
 /// `CreateKey` in `vault` (which must be `ACTIVE`): a new `ENABLED` key with
 /// its first key version.
-pub fn create(tx: &Transaction<'_>, keyring: &Keyring, now: OffsetDateTime, region: &str, vault: &Vault, new: NewKey) -> Result<Key> {
+pub fn create(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    now: OffsetDateTime,
+    region: &str,
+    vault: &Vault,
+    new: NewKey,
+) -> Result<Key> {
     vault.ensure_active()?;
     if new.protection_mode == ProtectionMode::External {
         return Err(Error::InvalidParameter(
@@ -285,12 +301,21 @@ pub fn get_any(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Op
 
 /// Every key of a vault.
 pub fn in_vault(tx: &Transaction<'_>, vault_id: &str, now: OffsetDateTime) -> Result<Vec<Key>> {
-    let keys: Vec<Key> = store::query_docs(tx, "SELECT doc FROM keys WHERE vault_id = ?1", params![vault_id])?;
+    let keys: Vec<Key> = store::query_docs(
+        tx,
+        "SELECT doc FROM keys WHERE vault_id = ?1",
+        params![vault_id],
+    )?;
     Ok(keys.into_iter().map(|k| k.settle(now)).collect())
 }
 
 /// `ListKeys`: the keys of one vault in one compartment.
-pub fn list(tx: &Transaction<'_>, vault_id: &str, compartment_id: &str, now: OffsetDateTime) -> Result<Vec<Key>> {
+pub fn list(
+    tx: &Transaction<'_>,
+    vault_id: &str,
+    compartment_id: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<Key>> {
     let keys: Vec<Key> = store::query_docs(
         tx,
         "SELECT doc FROM keys WHERE vault_id = ?1 AND compartment_id = ?2",
@@ -300,7 +325,13 @@ pub fn list(tx: &Transaction<'_>, vault_id: &str, compartment_id: &str, now: Off
 }
 
 /// Loads a key for a state change: exists in the vault, etag matches.
-fn for_change(tx: &Transaction<'_>, vault_id: &str, id: &str, if_match: Option<&str>, now: OffsetDateTime) -> Result<Key> {
+fn for_change(
+    tx: &Transaction<'_>,
+    vault_id: &str,
+    id: &str,
+    if_match: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Key> {
     let key = get(tx, vault_id, id, now)?;
     check_etag(if_match, &key.etag)?;
     Ok(key)
@@ -341,12 +372,26 @@ pub fn update(
 
 /// `EnableKey` / `DisableKey`: `ENABLED` ⇄ `DISABLED` (a no-op when already
 /// there); a key pending deletion refuses both.
-pub fn set_enabled(tx: &Transaction<'_>, now: OffsetDateTime, vault_id: &str, id: &str, if_match: Option<&str>, enabled: bool) -> Result<Key> {
+pub fn set_enabled(
+    tx: &Transaction<'_>,
+    now: OffsetDateTime,
+    vault_id: &str,
+    id: &str,
+    if_match: Option<&str>,
+    enabled: bool,
+) -> Result<Key> {
     let mut key = for_change(tx, vault_id, id, if_match, now)?;
     if !matches!(key.lifecycle_state, KeyState::Enabled | KeyState::Disabled) {
-        return Err(incorrect(&key, if enabled { "enabled" } else { "disabled" }));
+        return Err(incorrect(
+            &key,
+            if enabled { "enabled" } else { "disabled" },
+        ));
     }
-    let target = if enabled { KeyState::Enabled } else { KeyState::Disabled };
+    let target = if enabled {
+        KeyState::Enabled
+    } else {
+        KeyState::Disabled
+    };
     if key.lifecycle_state != target {
         key.lifecycle_state = target;
         key.etag = new_etag();
@@ -379,7 +424,13 @@ pub fn schedule_deletion(
 }
 
 /// `CancelKeyDeletion`: back to the state before the deletion was scheduled.
-pub fn cancel_deletion(tx: &Transaction<'_>, now: OffsetDateTime, vault: &Vault, id: &str, if_match: Option<&str>) -> Result<Key> {
+pub fn cancel_deletion(
+    tx: &Transaction<'_>,
+    now: OffsetDateTime,
+    vault: &Vault,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<Key> {
     let mut key = for_change(tx, &vault.id, id, if_match, now)?;
     if key.lifecycle_state != KeyState::PendingDeletion {
         return Err(incorrect(&key, "have its deletion cancelled"));
@@ -387,7 +438,10 @@ pub fn cancel_deletion(tx: &Transaction<'_>, now: OffsetDateTime, vault: &Vault,
     if key.scheduled_with_vault {
         vault.ensure_active()?;
     }
-    key.lifecycle_state = key.state_before_deletion.take().unwrap_or(KeyState::Enabled);
+    key.lifecycle_state = key
+        .state_before_deletion
+        .take()
+        .unwrap_or(KeyState::Enabled);
     key.time_of_deletion = None;
     key.scheduled_with_vault = false;
     key.etag = new_etag();
@@ -397,7 +451,14 @@ pub fn cancel_deletion(tx: &Transaction<'_>, now: OffsetDateTime, vault: &Vault,
 
 /// `CreateKeyVersion` (rotation): the key must be `ENABLED`; the new version
 /// becomes `currentKeyVersion`. Older versions keep decrypting.
-pub fn rotate(tx: &Transaction<'_>, keyring: &Keyring, now: OffsetDateTime, region: &str, vault_id: &str, id: &str) -> Result<KeyVersion> {
+pub fn rotate(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    now: OffsetDateTime,
+    region: &str,
+    vault_id: &str,
+    id: &str,
+) -> Result<KeyVersion> {
     let mut key = get(tx, vault_id, id, now)?;
     key.ensure_usable()?;
     let version = new_version(tx, keyring, now, region, &key)?;
@@ -408,9 +469,18 @@ pub fn rotate(tx: &Transaction<'_>, keyring: &Keyring, now: OffsetDateTime, regi
 }
 
 /// `ListKeyVersions`: a key's versions, oldest first.
-pub fn versions(tx: &Transaction<'_>, vault_id: &str, key_id: &str, now: OffsetDateTime) -> Result<Vec<KeyVersion>> {
+pub fn versions(
+    tx: &Transaction<'_>,
+    vault_id: &str,
+    key_id: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<KeyVersion>> {
     get(tx, vault_id, key_id, now)?;
-    store::query_docs(tx, "SELECT doc FROM key_versions WHERE key_id = ?1 ORDER BY seq", params![key_id])
+    store::query_docs(
+        tx,
+        "SELECT doc FROM key_versions WHERE key_id = ?1 ORDER BY seq",
+        params![key_id],
+    )
 }
 
 /// A key version by OCID if it belongs to `key_id`; 404 otherwise.

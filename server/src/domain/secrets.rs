@@ -107,7 +107,9 @@ pub struct Secret {
 impl Secret {
     /// Applies a deletion whose time has passed.
     pub fn settle(mut self, now: OffsetDateTime) -> Self {
-        if self.lifecycle_state == SecretState::PendingDeletion && self.time_of_deletion.is_some_and(|t| t <= now) {
+        if self.lifecycle_state == SecretState::PendingDeletion
+            && self.time_of_deletion.is_some_and(|t| t <= now)
+        {
             self.lifecycle_state = SecretState::Deleted;
         }
         self
@@ -161,18 +163,25 @@ pub struct NewContent {
 
 impl std::fmt::Debug for NewContent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewContent").field("name", &self.name).field("stage", &self.stage).finish_non_exhaustive()
+        f.debug_struct("NewContent")
+            .field("name", &self.name)
+            .field("stage", &self.stage)
+            .finish_non_exhaustive()
     }
 }
 
 impl NewContent {
     /// Parses `content` (base64), `name` and `stage` (`CURRENT`/`PENDING`).
-    pub fn parse(content: Option<&str>, name: Option<String>, stage: Option<Stage>) -> Result<Self> {
-        let content = content.ok_or_else(|| Error::InvalidParameter("secretContent.content is required.".into()))?;
-        let bytes = crypto::KeyBytes::new(
-            B64.decode(content.trim())
-                .map_err(|_| Error::InvalidParameter("secretContent.content is not valid base64.".into()))?,
-        );
+    pub fn parse(
+        content: Option<&str>,
+        name: Option<String>,
+        stage: Option<Stage>,
+    ) -> Result<Self> {
+        let content = content
+            .ok_or_else(|| Error::InvalidParameter("secretContent.content is required.".into()))?;
+        let bytes = crypto::KeyBytes::new(B64.decode(content.trim()).map_err(|_| {
+            Error::InvalidParameter("secretContent.content is not valid base64.".into())
+        })?);
         if bytes.len() > MAX_CONTENT_BYTES {
             return Err(Error::InvalidParameter(format!(
                 "secretContent.content is {} bytes; the limit is {MAX_CONTENT_BYTES} bytes.",
@@ -183,12 +192,16 @@ impl NewContent {
             None | Some(Stage::Current) => Stage::Current,
             Some(Stage::Pending) => Stage::Pending,
             Some(_) => {
-                return Err(Error::InvalidParameter("secretContent.stage must be CURRENT or PENDING.".into()));
+                return Err(Error::InvalidParameter(
+                    "secretContent.stage must be CURRENT or PENDING.".into(),
+                ));
             }
         };
         if let Some(n) = &name {
             if n.is_empty() || n.len() > 255 {
-                return Err(Error::InvalidParameter("secretContent.name must be 1 to 255 characters.".into()));
+                return Err(Error::InvalidParameter(
+                    "secretContent.name must be 1 to 255 characters.".into(),
+                ));
             }
         }
         Ok(Self { bytes, name, stage })
@@ -237,7 +250,9 @@ pub struct SecretUpdate {
 pub fn validate_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 255
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
     if !ok {
         return Err(Error::InvalidParameter(
             "secretName must be 1 to 255 characters of letters, digits, '-', '_' and '.'.".into(),
@@ -250,7 +265,13 @@ fn save(tx: &Transaction<'_>, secret: &Secret) -> Result<()> {
     tx.execute(
         "INSERT INTO secrets (id, vault_id, compartment_id, name, doc) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET compartment_id = ?3, doc = ?5",
-        params![secret.id, secret.vault_id, secret.compartment_id, secret.secret_name, store::doc(secret)?],
+        params![
+            secret.id,
+            secret.vault_id,
+            secret.compartment_id,
+            secret.secret_name,
+            store::doc(secret)?
+        ],
     )?;
     Ok(())
 }
@@ -259,7 +280,11 @@ fn save_version(tx: &Transaction<'_>, version: &SecretVersion) -> Result<()> {
     tx.execute(
         "INSERT INTO secret_versions (secret_id, version_number, doc) VALUES (?1, ?2, ?3)
          ON CONFLICT (secret_id, version_number) DO UPDATE SET doc = ?3",
-        params![version.secret_id, version.version_number as i64, store::doc(version)?],
+        params![
+            version.secret_id,
+            version.version_number as i64,
+            store::doc(version)?
+        ],
     )?;
     Ok(())
 }
@@ -267,14 +292,24 @@ fn save_version(tx: &Transaction<'_>, version: &SecretVersion) -> Result<()> {
 /// The key a secret's content is wrapped with: it must exist, be in the
 /// secret's vault, be AES, and be `ENABLED`. Returns the key and its current
 /// version.
-fn usable_key(tx: &Transaction<'_>, vault_id: &str, key_id: &str, now: OffsetDateTime) -> Result<(Key, KeyVersion)> {
-    let key = keys::get_any(tx, key_id, now)?
-        .ok_or_else(|| Error::RelatedNotFound(format!("Key {key_id} was not found or is not authorized.")))?;
+fn usable_key(
+    tx: &Transaction<'_>,
+    vault_id: &str,
+    key_id: &str,
+    now: OffsetDateTime,
+) -> Result<(Key, KeyVersion)> {
+    let key = keys::get_any(tx, key_id, now)?.ok_or_else(|| {
+        Error::RelatedNotFound(format!("Key {key_id} was not found or is not authorized."))
+    })?;
     if key.vault_id != vault_id {
-        return Err(Error::InvalidParameter(format!("Key {key_id} is not in vault {vault_id}.")));
+        return Err(Error::InvalidParameter(format!(
+            "Key {key_id} is not in vault {vault_id}."
+        )));
     }
     if key.key_shape.algorithm != Algorithm::Aes {
-        return Err(Error::InvalidParameter("A secret's key must be a symmetric (AES) key.".into()));
+        return Err(Error::InvalidParameter(
+            "A secret's key must be a symmetric (AES) key.".into(),
+        ));
     }
     key.ensure_usable()?;
     let version = keys::version(tx, &key.id, &key.current_key_version)?;
@@ -292,7 +327,11 @@ fn seal_content(
     let master = keyring.material(&key_version.id, || key_version.sealed())?;
     let data_key = crypto::random_bytes(32);
     let wrapped = crypto::seal(&master, secret_id.as_bytes(), &data_key)?;
-    let sealed = crypto::seal(&data_key, content_aad(secret_id, version_number).as_bytes(), &content.bytes)?;
+    let sealed = crypto::seal(
+        &data_key,
+        content_aad(secret_id, version_number).as_bytes(),
+        &content.bytes,
+    )?;
     Ok(SecretVersion {
         secret_id: secret_id.to_owned(),
         version_number,
@@ -310,29 +349,57 @@ fn content_aad(secret_id: &str, version_number: u64) -> String {
 }
 
 /// Decrypts a version's content with the key version that wrapped it.
-pub fn open_content(keyring: &Keyring, version: &SecretVersion, key_version: &KeyVersion) -> Result<crypto::KeyBytes> {
-    let broken = |what: &str| Error::Internal(anyhow::anyhow!("stored secret version has a corrupt {what}"));
+pub fn open_content(
+    keyring: &Keyring,
+    version: &SecretVersion,
+    key_version: &KeyVersion,
+) -> Result<crypto::KeyBytes> {
+    let broken = |what: &str| {
+        Error::Internal(anyhow::anyhow!(
+            "stored secret version has a corrupt {what}"
+        ))
+    };
     let master = keyring.material(&key_version.id, || key_version.sealed())?;
-    let wrapped = B64.decode(&version.wrapped_data_key).map_err(|_| broken("data key"))?;
-    let data_key = crypto::open(&master, version.secret_id.as_bytes(), &wrapped).map_err(|_| broken("data key"))?;
-    let sealed = B64.decode(&version.sealed_content).map_err(|_| broken("content"))?;
-    crypto::open(&data_key, content_aad(&version.secret_id, version.version_number).as_bytes(), &sealed)
-        .map_err(|_| broken("content"))
+    let wrapped = B64
+        .decode(&version.wrapped_data_key)
+        .map_err(|_| broken("data key"))?;
+    let data_key = crypto::open(&master, version.secret_id.as_bytes(), &wrapped)
+        .map_err(|_| broken("data key"))?;
+    let sealed = B64
+        .decode(&version.sealed_content)
+        .map_err(|_| broken("content"))?;
+    crypto::open(
+        &data_key,
+        content_aad(&version.secret_id, version.version_number).as_bytes(),
+        &sealed,
+    )
+    .map_err(|_| broken("content"))
 }
 
 /// `CreateSecret`: version 1, `CURRENT`+`LATEST`. The vault must be `ACTIVE`,
 /// the key an `ENABLED` AES key of that vault, and the name new in the vault.
-pub fn create(tx: &Transaction<'_>, keyring: &Keyring, now: OffsetDateTime, region: &str, new: NewSecret) -> Result<(Secret, SecretVersion)> {
+pub fn create(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    now: OffsetDateTime,
+    region: &str,
+    new: NewSecret,
+) -> Result<(Secret, SecretVersion)> {
     let vault = match vaults::get(tx, &new.vault_id, now) {
         Err(Error::NotFound) => {
-            return Err(Error::RelatedNotFound(format!("Vault {} was not found or is not authorized.", new.vault_id)))
+            return Err(Error::RelatedNotFound(format!(
+                "Vault {} was not found or is not authorized.",
+                new.vault_id
+            )))
         }
         other => other?,
     };
     vault.ensure_active()?;
     validate_name(&new.secret_name)?;
     if new.content.stage != Stage::Current {
-        return Err(Error::InvalidParameter("The first version of a secret must have stage CURRENT.".into()));
+        return Err(Error::InvalidParameter(
+            "The first version of a secret must have stage CURRENT.".into(),
+        ));
     }
     let (_, key_version) = usable_key(tx, &vault.id, &new.key_id, now)?;
     let taken: Option<String> = tx
@@ -380,22 +447,42 @@ pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Secret
 }
 
 /// The secret named `name` in `vault_id`; 404 when none.
-pub fn by_name(tx: &Transaction<'_>, vault_id: &str, name: &str, now: OffsetDateTime) -> Result<Secret> {
+pub fn by_name(
+    tx: &Transaction<'_>,
+    vault_id: &str,
+    name: &str,
+    now: OffsetDateTime,
+) -> Result<Secret> {
     let id: Option<String> = tx
-        .query_row("SELECT id FROM secrets WHERE vault_id = ?1 AND name = ?2", params![vault_id, name], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM secrets WHERE vault_id = ?1 AND name = ?2",
+            params![vault_id, name],
+            |r| r.get(0),
+        )
         .optional()?;
     get(tx, &id.ok_or(Error::NotFound)?, now)
 }
 
 /// `ListSecrets`: a compartment's secrets, filtered by exact `name` and
 /// `vaultId` when given.
-pub fn list(tx: &Transaction<'_>, compartment_id: &str, name: Option<&str>, vault_id: Option<&str>, now: OffsetDateTime) -> Result<Vec<Secret>> {
-    let secrets: Vec<Secret> =
-        store::query_docs(tx, "SELECT doc FROM secrets WHERE compartment_id = ?1", params![compartment_id])?;
+pub fn list(
+    tx: &Transaction<'_>,
+    compartment_id: &str,
+    name: Option<&str>,
+    vault_id: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Vec<Secret>> {
+    let secrets: Vec<Secret> = store::query_docs(
+        tx,
+        "SELECT doc FROM secrets WHERE compartment_id = ?1",
+        params![compartment_id],
+    )?;
     Ok(secrets
         .into_iter()
         .map(|s| s.settle(now))
-        .filter(|s| name.is_none_or(|n| s.secret_name == n) && vault_id.is_none_or(|v| s.vault_id == v))
+        .filter(|s| {
+            name.is_none_or(|n| s.secret_name == n) && vault_id.is_none_or(|v| s.vault_id == v)
+        })
         .collect())
 }
 
@@ -421,13 +508,17 @@ pub fn version(tx: &Transaction<'_>, secret_id: &str, number: u64) -> Result<Sec
 /// Moves stages so that `target` becomes `CURRENT`: the old `CURRENT` becomes
 /// `PREVIOUS`, the former `PREVIOUS` loses it, and `target` loses `PENDING`.
 fn promote(versions: &mut [SecretVersion], target: u64) {
-    let old_current = versions.iter().find(|v| v.stages.contains(&Stage::Current)).map(|v| v.version_number);
+    let old_current = versions
+        .iter()
+        .find(|v| v.stages.contains(&Stage::Current))
+        .map(|v| v.version_number);
     if old_current == Some(target) {
         return;
     }
     for v in versions.iter_mut() {
         if v.version_number == target {
-            v.stages.retain(|s| !matches!(s, Stage::Pending | Stage::Previous));
+            v.stages
+                .retain(|s| !matches!(s, Stage::Pending | Stage::Previous));
             v.stages.push(Stage::Current);
         } else if Some(v.version_number) == old_current {
             v.stages.retain(|s| *s != Stage::Current);
@@ -474,13 +565,17 @@ pub fn update(
         let (_, key_version) = usable_key(tx, &secret.vault_id, &secret.key_id, now)?;
         if let Some(name) = &content.name {
             if all.iter().any(|v| v.name.as_deref() == Some(name)) {
-                return Err(Error::InvalidParameter(format!("A version named {name} already exists for this secret.")));
+                return Err(Error::InvalidParameter(format!(
+                    "A version named {name} already exists for this secret."
+                )));
             }
         }
         let number = all.iter().map(|v| v.version_number).max().unwrap_or(0) + 1;
         let mut version = seal_content(keyring, &key_version, &secret.id, number, content, now)?;
         for v in all.iter_mut() {
-            v.stages.retain(|s| *s != Stage::Latest && (content.stage != Stage::Pending || *s != Stage::Pending));
+            v.stages.retain(|s| {
+                *s != Stage::Latest && (content.stage != Stage::Pending || *s != Stage::Pending)
+            });
         }
         version.stages = vec![Stage::Latest];
         if content.stage == Stage::Pending {
@@ -524,7 +619,13 @@ pub fn update(
 
 /// `ScheduleSecretDeletion`: 1–30 days out (default 30); the secret becomes
 /// `PENDING_DELETION` and unreadable as a bundle until cancelled.
-pub fn schedule_deletion(tx: &Transaction<'_>, now: OffsetDateTime, id: &str, if_match: Option<&str>, requested: Option<OffsetDateTime>) -> Result<Secret> {
+pub fn schedule_deletion(
+    tx: &Transaction<'_>,
+    now: OffsetDateTime,
+    id: &str,
+    if_match: Option<&str>,
+    requested: Option<OffsetDateTime>,
+) -> Result<Secret> {
     let mut secret = get(tx, id, now)?;
     check_etag(if_match, &secret.etag)?;
     secret.ensure_active("scheduled for deletion")?;
@@ -537,7 +638,12 @@ pub fn schedule_deletion(tx: &Transaction<'_>, now: OffsetDateTime, id: &str, if
 }
 
 /// `CancelSecretDeletion`: back to `ACTIVE`.
-pub fn cancel_deletion(tx: &Transaction<'_>, now: OffsetDateTime, id: &str, if_match: Option<&str>) -> Result<Secret> {
+pub fn cancel_deletion(
+    tx: &Transaction<'_>,
+    now: OffsetDateTime,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<Secret> {
     let mut secret = get(tx, id, now)?;
     check_etag(if_match, &secret.etag)?;
     if secret.lifecycle_state != SecretState::PendingDeletion {
@@ -580,7 +686,12 @@ pub struct BundleSource {
 /// Resolves a bundle read: the secret must be `ACTIVE` (pending deletion →
 /// 404, as OCI hides it), its key `ENABLED` (409 `IncorrectState`), and the
 /// selected version must exist (404).
-pub fn bundle_source(tx: &Transaction<'_>, secret: Secret, selector: &Selector, now: OffsetDateTime) -> Result<BundleSource> {
+pub fn bundle_source(
+    tx: &Transaction<'_>,
+    secret: Secret,
+    selector: &Selector,
+    now: OffsetDateTime,
+) -> Result<BundleSource> {
     if secret.lifecycle_state != SecretState::Active {
         return Err(Error::NotFound);
     }
@@ -598,7 +709,11 @@ pub fn bundle_source(tx: &Transaction<'_>, secret: Secret, selector: &Selector, 
             .ok_or(Error::NotFound)?,
     };
     let key_version = keys::version(tx, &key.id, &version.key_version_id)?;
-    Ok(BundleSource { secret, version, key_version })
+    Ok(BundleSource {
+        secret,
+        version,
+        key_version,
+    })
 }
 
 #[cfg(test)]
@@ -628,16 +743,26 @@ mod tests {
         let mut all = vec![v(1, &[Previous]), v(2, &[Current]), v(3, &[Latest])];
         promote(&mut all, 3);
         normalise(&mut all);
-        assert_eq!(stages(&all), vec![vec![Deprecated], vec![Previous], vec![Current, Latest]]);
+        assert_eq!(
+            stages(&all),
+            vec![vec![Deprecated], vec![Previous], vec![Current, Latest]]
+        );
     }
 
     #[test]
     fn rollback_promotes_an_old_version() {
         use Stage::*;
-        let mut all = vec![v(1, &[Deprecated]), v(2, &[Previous]), v(3, &[Current, Latest])];
+        let mut all = vec![
+            v(1, &[Deprecated]),
+            v(2, &[Previous]),
+            v(3, &[Current, Latest]),
+        ];
         promote(&mut all, 1);
         normalise(&mut all);
-        assert_eq!(stages(&all), vec![vec![Current], vec![Deprecated], vec![Latest, Previous]]);
+        assert_eq!(
+            stages(&all),
+            vec![vec![Current], vec![Deprecated], vec![Latest, Previous]]
+        );
     }
 
     #[test]
@@ -651,11 +776,23 @@ mod tests {
 
     #[test]
     fn content_must_be_base64_current_or_pending_and_small() {
-        assert!(matches!(NewContent::parse(Some("***"), None, None), Err(Error::InvalidParameter(_))));
-        assert!(matches!(NewContent::parse(None, None, None), Err(Error::InvalidParameter(_))));
-        assert!(matches!(NewContent::parse(Some("aGk="), None, Some(Stage::Latest)), Err(Error::InvalidParameter(_))));
+        assert!(matches!(
+            NewContent::parse(Some("***"), None, None),
+            Err(Error::InvalidParameter(_))
+        ));
+        assert!(matches!(
+            NewContent::parse(None, None, None),
+            Err(Error::InvalidParameter(_))
+        ));
+        assert!(matches!(
+            NewContent::parse(Some("aGk="), None, Some(Stage::Latest)),
+            Err(Error::InvalidParameter(_))
+        ));
         let big = B64.encode(vec![0u8; MAX_CONTENT_BYTES + 1]);
-        assert!(matches!(NewContent::parse(Some(&big), None, None), Err(Error::InvalidParameter(_))));
+        assert!(matches!(
+            NewContent::parse(Some(&big), None, None),
+            Err(Error::InvalidParameter(_))
+        ));
         let ok = NewContent::parse(Some("aGk="), Some("v1".into()), Some(Stage::Pending)).unwrap();
         assert_eq!((&ok.bytes[..], ok.stage), (&b"hi"[..], Stage::Pending));
     }

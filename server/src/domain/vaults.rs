@@ -119,13 +119,23 @@ fn save(tx: &Transaction<'_>, vault: &Vault) -> Result<()> {
     tx.execute(
         "INSERT INTO vaults (id, compartment_id, vault_key, doc) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET compartment_id = ?2, doc = ?4",
-        params![vault.id, vault.compartment_id, vault.vault_key, store::doc(vault)?],
+        params![
+            vault.id,
+            vault.compartment_id,
+            vault.vault_key,
+            store::doc(vault)?
+        ],
     )?;
     Ok(())
 }
 
 /// `CreateVault`: a new `ACTIVE` vault.
-pub fn create(tx: &Transaction<'_>, now: OffsetDateTime, region: &str, new: NewVault) -> Result<Vault> {
+pub fn create(
+    tx: &Transaction<'_>,
+    now: OffsetDateTime,
+    region: &str,
+    new: NewVault,
+) -> Result<Vault> {
     if new.vault_type == VaultType::External {
         return Err(Error::InvalidParameter(
             "vaultType EXTERNAL needs an external key manager, which the emulator does not emulate yet.".into(),
@@ -150,20 +160,32 @@ pub fn create(tx: &Transaction<'_>, now: OffsetDateTime, region: &str, new: NewV
 
 /// `GetVault`: 404 when absent.
 pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Vault> {
-    store::get::<Vault>(tx, &VAULTS, id)?.map(|v| v.settle(now)).ok_or(Error::NotFound)
+    store::get::<Vault>(tx, &VAULTS, id)?
+        .map(|v| v.settle(now))
+        .ok_or(Error::NotFound)
 }
 
 /// The vault whose endpoints carry `vault_key`; 404 when none.
-pub fn by_endpoint_key(tx: &Transaction<'_>, vault_key: &str, now: OffsetDateTime) -> Result<Vault> {
-    let mut found: Vec<Vault> =
-        store::query_docs(tx, "SELECT doc FROM vaults WHERE vault_key = ?1", params![vault_key])?;
+pub fn by_endpoint_key(
+    tx: &Transaction<'_>,
+    vault_key: &str,
+    now: OffsetDateTime,
+) -> Result<Vault> {
+    let mut found: Vec<Vault> = store::query_docs(
+        tx,
+        "SELECT doc FROM vaults WHERE vault_key = ?1",
+        params![vault_key],
+    )?;
     found.pop().map(|v| v.settle(now)).ok_or(Error::NotFound)
 }
 
 /// `ListVaults`: the vaults of a compartment, newest first.
 pub fn list(tx: &Transaction<'_>, compartment_id: &str, now: OffsetDateTime) -> Result<Vec<Vault>> {
-    let vaults: Vec<Vault> =
-        store::query_docs(tx, "SELECT doc FROM vaults WHERE compartment_id = ?1", params![compartment_id])?;
+    let vaults: Vec<Vault> = store::query_docs(
+        tx,
+        "SELECT doc FROM vaults WHERE compartment_id = ?1",
+        params![compartment_id],
+    )?;
     Ok(vaults.into_iter().map(|v| v.settle(now)).collect())
 }
 
@@ -232,7 +254,12 @@ pub fn schedule_deletion(
 
 /// `CancelVaultDeletion`: back to `ACTIVE`; keys that were scheduled with the
 /// vault return to their former state, keys scheduled on their own stay.
-pub fn cancel_deletion(tx: &Transaction<'_>, now: OffsetDateTime, id: &str, if_match: Option<&str>) -> Result<Vault> {
+pub fn cancel_deletion(
+    tx: &Transaction<'_>,
+    now: OffsetDateTime,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<Vault> {
     let mut vault = get(tx, id, now)?;
     check_etag(if_match, &vault.etag)?;
     if vault.lifecycle_state != VaultState::PendingDeletion {
@@ -244,7 +271,10 @@ pub fn cancel_deletion(tx: &Transaction<'_>, now: OffsetDateTime, id: &str, if_m
     }
     for mut key in keys::in_vault(tx, &vault.id, now)? {
         if key.scheduled_with_vault && key.lifecycle_state == KeyState::PendingDeletion {
-            key.lifecycle_state = key.state_before_deletion.take().unwrap_or(KeyState::Enabled);
+            key.lifecycle_state = key
+                .state_before_deletion
+                .take()
+                .unwrap_or(KeyState::Enabled);
             key.time_of_deletion = None;
             key.scheduled_with_vault = false;
             key.etag = new_etag();

@@ -98,7 +98,10 @@ fn served_at(service: Service, endpoint: &Endpoint) -> bool {
         (service, endpoint),
         (Service::KmsManagement, Endpoint::Management(_))
             | (Service::KmsCrypto, Endpoint::Crypto(_))
-            | (Service::KmsVault | Service::VaultSecrets | Service::Secrets | Service::Audit, Endpoint::Regional)
+            | (
+                Service::KmsVault | Service::VaultSecrets | Service::Secrets | Service::Audit,
+                Endpoint::Regional
+            )
     )
 }
 
@@ -137,7 +140,11 @@ async fn pipeline(
     request_id: &str,
     operation: &mut Option<Operation>,
 ) -> Result<Response, ApiError> {
-    let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned);
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
     let (endpoint, api_path) = endpoint_of(host.as_deref(), parts.uri.path());
     let (op, params) = match route(&parts.method, api_path) {
         Route::Found(op, params) if served_at(op.service(), &endpoint) => (op, params),
@@ -152,24 +159,34 @@ async fn pipeline(
         }
     };
     *operation = Some(op);
-    let body = to_bytes(body, app.config.max_body_bytes).await.map_err(|_| {
-        ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("The request body is larger than {} bytes.", app.config.max_body_bytes),
-        )
-    })?;
+    let body = to_bytes(body, app.config.max_body_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "The request body is larger than {} bytes.",
+                    app.config.max_body_bytes
+                ),
+            )
+        })?;
 
-    let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
     let signed = signature::SignedRequest {
         method: &parts.method,
         path_and_query,
         headers: &parts.headers,
         body: &body,
     };
-    let verified = signature::verify(&signed, &app.tenancy, time::OffsetDateTime::now_utc()).map_err(|e| {
-        tracing::info!(opc_request_id = %request_id, reason = %e, "authentication failed");
-        ApiError::from(e)
-    })?;
+    let verified = signature::verify(&signed, &app.tenancy, time::OffsetDateTime::now_utc())
+        .map_err(|e| {
+            tracing::info!(opc_request_id = %request_id, reason = %e, "authentication failed");
+            ApiError::from(e)
+        })?;
     let principal = app.tenancy.principal(&verified.key_id).ok_or_else(|| {
         ApiError::from(signature::AuthError::UnknownKey("key has no user".into()))
     })?;
@@ -209,17 +226,29 @@ mod tests {
     #[test]
     fn path_style_endpoints_name_their_vault() {
         let (e, rest) = endpoint_of(Some("127.0.0.1:4585"), "/kms/abc/management/20180608/keys");
-        assert_eq!((e, rest), (Endpoint::Management("abc".into()), "/20180608/keys"));
+        assert_eq!(
+            (e, rest),
+            (Endpoint::Management("abc".into()), "/20180608/keys")
+        );
         let (e, rest) = endpoint_of(None, "/kms/abc/crypto/20180608/encrypt");
-        assert_eq!((e, rest), (Endpoint::Crypto("abc".into()), "/20180608/encrypt"));
+        assert_eq!(
+            (e, rest),
+            (Endpoint::Crypto("abc".into()), "/20180608/encrypt")
+        );
         let (e, rest) = endpoint_of(None, "/kms/abc/managementx/20180608/keys");
-        assert_eq!((e, rest), (Endpoint::Regional, "/kms/abc/managementx/20180608/keys"));
+        assert_eq!(
+            (e, rest),
+            (Endpoint::Regional, "/kms/abc/managementx/20180608/keys")
+        );
     }
 
     #[test]
     fn host_style_endpoints_name_their_vault() {
         let (e, rest) = endpoint_of(Some("abc-management.kms.localhost:4585"), "/20180608/keys");
-        assert_eq!((e, rest), (Endpoint::Management("abc".into()), "/20180608/keys"));
+        assert_eq!(
+            (e, rest),
+            (Endpoint::Management("abc".into()), "/20180608/keys")
+        );
         let (e, _) = endpoint_of(Some("abc-crypto.kms.example.test"), "/20180608/encrypt");
         assert_eq!(e, Endpoint::Crypto("abc".into()));
         let (e, _) = endpoint_of(Some("localhost:4585"), "/20180608/vaults");
@@ -231,7 +260,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         let minted = request_id(&headers);
         assert_eq!(minted.len(), 32);
-        assert!(minted.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
+        assert!(minted
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
         headers.insert("opc-request-id", HeaderValue::from_static("mine"));
         assert_eq!(request_id(&headers), "mine");
     }

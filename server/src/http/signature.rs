@@ -1213,9 +1213,12 @@ T7FFfZlbs5Lo14lgWaF6EFv+6HW2t14fpLY5f5CcvPErslV1BJRjt05d6w==
         }
     }
 
+    /// Rewrites an Authorization header value.
+    type Rewrite = fn(&str) -> String;
+
     #[test]
     fn malformed_authorization_headers_fail() {
-        let cases: [(fn(&str) -> String, AuthError); 12] = [
+        let cases: [(Rewrite, AuthError); 12] = [
             (
                 |a| a.replacen("Signature ", "Bearer ", 1),
                 AuthError::Malformed("the scheme is not Signature"),

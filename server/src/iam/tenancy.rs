@@ -142,12 +142,16 @@ impl Tenancy {
 
     /// The fixture tenancy compiled into the binary.
     pub fn embedded() -> Self {
-        Self::load(EMBEDDED, "embedded fixtures/tenancy.json").expect("the embedded tenancy is valid")
+        Self::load(EMBEDDED, "embedded fixtures/tenancy.json")
+            .expect("the embedded tenancy is valid")
     }
 
     fn validate(file: TenancyFile) -> anyhow::Result<Self> {
         if !is_ocid_of(&file.tenancy.id, "tenancy") {
-            bail!("tenancy.id: {:?} is not a tenancy OCID (ocid1.tenancy.oc1..<unique>)", file.tenancy.id);
+            bail!(
+                "tenancy.id: {:?} is not a tenancy OCID (ocid1.tenancy.oc1..<unique>)",
+                file.tenancy.id
+            );
         }
         let mut containers: HashSet<&str> = HashSet::from([file.tenancy.id.as_str()]);
         for (i, c) in file.compartments.iter().enumerate() {
@@ -160,7 +164,10 @@ impl Tenancy {
         }
         for (i, c) in file.compartments.iter().enumerate() {
             if !containers.contains(c.parent_id.as_str()) {
-                bail!("compartments[{i}].parentId: {:?} is neither the tenancy nor a compartment", c.parent_id);
+                bail!(
+                    "compartments[{i}].parentId: {:?} is neither the tenancy nor a compartment",
+                    c.parent_id
+                );
             }
         }
         let mut group_names = HashSet::new();
@@ -185,16 +192,22 @@ impl Tenancy {
                     .map_err(|e| anyhow::anyhow!("users[{u}].apiKeys[{k}].publicKeyPem: {e}"))?;
                 let computed = key.fingerprint();
                 if let Some(given) = &api_key.fingerprint {
-                    if !given.eq_ignore_ascii_case(&computed) {
+                    if !given.eq_ignore_ascii_case(computed) {
                         bail!("users[{u}].apiKeys[{k}].fingerprint: {given} does not match the key's fingerprint {computed}");
                     }
                 }
-                keys.insert(format!("{}/{}/{}", file.tenancy.id, user.id, computed), (key, u));
+                keys.insert(
+                    format!("{}/{}/{}", file.tenancy.id, user.id, computed),
+                    (key, u),
+                );
             }
         }
         for (i, p) in file.policies.iter().enumerate() {
             if !containers.contains(p.compartment_id.as_str()) {
-                bail!("policies[{i}].compartmentId: {:?} is neither the tenancy nor a compartment", p.compartment_id);
+                bail!(
+                    "policies[{i}].compartmentId: {:?} is neither the tenancy nor a compartment",
+                    p.compartment_id
+                );
             }
         }
         Ok(Self { file, keys })
@@ -204,7 +217,11 @@ impl Tenancy {
     pub fn principal(&self, key_id: &KeyId) -> Option<Principal> {
         let (_, index) = self.keys.get(&key_id_string(key_id))?;
         let user = &self.file.users[*index];
-        Some(Principal { user_id: user.id.clone(), user_name: user.name.clone(), tenancy_id: self.file.tenancy.id.clone() })
+        Some(Principal {
+            user_id: user.id.clone(),
+            user_name: user.name.clone(),
+            tenancy_id: self.file.tenancy.id.clone(),
+        })
     }
 
     /// The tenancy's OCID.
@@ -214,7 +231,12 @@ impl Tenancy {
 }
 
 fn key_id_string(key_id: &KeyId) -> String {
-    format!("{}/{}/{}", key_id.tenancy, key_id.user, key_id.fingerprint.to_ascii_lowercase())
+    format!(
+        "{}/{}/{}",
+        key_id.tenancy,
+        key_id.user,
+        key_id.fingerprint.to_ascii_lowercase()
+    )
 }
 
 impl KeyStore for Tenancy {
@@ -230,27 +252,43 @@ mod tests {
     #[test]
     fn the_embedded_tenancy_has_an_administrator_and_a_child_compartment() {
         let t = Tenancy::embedded();
-        let admin = t.file.users.iter().find(|u| u.groups.iter().any(|g| g == "Administrators"));
+        let admin = t
+            .file
+            .users
+            .iter()
+            .find(|u| u.groups.iter().any(|g| g == "Administrators"));
         assert!(admin.is_some());
-        assert!(t.file.compartments.iter().any(|c| c.parent_id == t.file.tenancy.id));
+        assert!(t
+            .file
+            .compartments
+            .iter()
+            .any(|c| c.parent_id == t.file.tenancy.id));
     }
 
     fn broken(edit: impl FnOnce(&mut serde_json::Value)) -> String {
         let mut doc: serde_json::Value = serde_json::from_str(EMBEDDED).unwrap();
         edit(&mut doc);
-        Tenancy::load(&doc.to_string(), "t.json").unwrap_err().to_string()
+        Tenancy::load(&doc.to_string(), "t.json")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn a_bad_file_names_the_wrong_field() {
         let e = broken(|d| d["users"][0]["apiKeys"][0]["publicKeyPem"] = "nope".into());
-        assert!(e.contains("t.json: users[0].apiKeys[0].publicKeyPem:"), "{e}");
+        assert!(
+            e.contains("t.json: users[0].apiKeys[0].publicKeyPem:"),
+            "{e}"
+        );
         let e = broken(|d| d["users"][1]["groups"][0] = "Nobody".into());
         assert!(e.contains("t.json: users[1].groups[0]:"), "{e}");
         let e = broken(|d| d["compartments"][0]["parentId"] = "ocid1.compartment.oc1..zzz".into());
         assert!(e.contains("t.json: compartments[0].parentId:"), "{e}");
         let e = broken(|d| d["users"][0]["apiKeys"][0]["fingerprint"] = "00:11".into());
-        assert!(e.contains("t.json: users[0].apiKeys[0].fingerprint:"), "{e}");
+        assert!(
+            e.contains("t.json: users[0].apiKeys[0].fingerprint:"),
+            "{e}"
+        );
         let e = broken(|d| d["tenancy"]["id"] = 5.into());
         assert!(e.contains("tenancy.id"), "{e}");
     }

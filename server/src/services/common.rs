@@ -17,7 +17,9 @@ const RFC3339_MS: &[FormatItem<'static>] =
 
 /// A time as OCI emits it: UTC, milliseconds, `Z` (`2018-04-03T21:10:29.600Z`).
 pub fn format_time(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).format(RFC3339_MS).unwrap_or_default()
+    t.to_offset(time::UtcOffset::UTC)
+        .format(RFC3339_MS)
+        .unwrap_or_default()
 }
 
 /// Serialises an `OffsetDateTime` field with [`format_time`].
@@ -46,7 +48,10 @@ pub struct TagsIn {
 impl TagsIn {
     /// Tags for a new resource.
     pub fn into_tags(self) -> Tags {
-        Tags { freeform: self.freeform_tags.unwrap_or_default(), defined: self.defined_tags.unwrap_or_default() }
+        Tags {
+            freeform: self.freeform_tags.unwrap_or_default(),
+            defined: self.defined_tags.unwrap_or_default(),
+        }
     }
 
     /// Tags for an update: `None` when neither was given; each given map
@@ -56,7 +61,9 @@ impl TagsIn {
             return None;
         }
         Some(Tags {
-            freeform: self.freeform_tags.unwrap_or_else(|| current.freeform.clone()),
+            freeform: self
+                .freeform_tags
+                .unwrap_or_else(|| current.freeform.clone()),
             defined: self.defined_tags.unwrap_or_else(|| current.defined.clone()),
         })
     }
@@ -75,7 +82,10 @@ pub struct TagsOut {
 
 impl From<&Tags> for TagsOut {
     fn from(t: &Tags) -> Self {
-        Self { freeform_tags: t.freeform.clone(), defined_tags: t.defined.clone() }
+        Self {
+            freeform_tags: t.freeform.clone(),
+            defined_tags: t.defined.clone(),
+        }
     }
 }
 
@@ -90,15 +100,25 @@ pub fn paginate<T>(items: Vec<T>, ctx: &Ctx) -> Result<(Vec<T>, Option<String>),
         None => None,
         Some(text) => match text.parse::<usize>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),
-            _ => return Err(ApiError::invalid(format!("limit must be an integer from 1 to {MAX_LIMIT}."))),
+            _ => {
+                return Err(ApiError::invalid(format!(
+                    "limit must be an integer from 1 to {MAX_LIMIT}."
+                )))
+            }
         },
     };
     let offset = match ctx.query("page")? {
         None => 0,
-        Some(text) => text.parse::<usize>().map_err(|_| ApiError::invalid("The page token is not valid."))?,
+        Some(text) => text
+            .parse::<usize>()
+            .map_err(|_| ApiError::invalid("The page token is not valid."))?,
     };
     let total = items.len();
-    let page: Vec<T> = items.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).collect();
+    let page: Vec<T> = items
+        .into_iter()
+        .skip(offset)
+        .take(limit.unwrap_or(usize::MAX))
+        .collect();
     let end = offset.saturating_add(page.len());
     let next = (limit.is_some() && end < total).then(|| end.to_string());
     Ok((page, next))
@@ -119,10 +139,9 @@ pub struct Sort {
 pub fn sort(ctx: &Ctx, allowed: &[&str]) -> Result<Sort, ApiError> {
     let by = match ctx.query("sortBy")? {
         None => 0,
-        Some(v) => allowed
-            .iter()
-            .position(|a| *a == v)
-            .ok_or_else(|| ApiError::invalid(format!("sortBy must be one of {}.", allowed.join(", "))))?,
+        Some(v) => allowed.iter().position(|a| *a == v).ok_or_else(|| {
+            ApiError::invalid(format!("sortBy must be one of {}.", allowed.join(", ")))
+        })?,
     };
     let descending = match ctx.query("sortOrder")?.as_deref() {
         None => matches!(allowed[by], "TIMECREATED" | "VERSION_NUMBER"),
@@ -173,7 +192,13 @@ mod tests {
 
     #[test]
     fn times_have_milliseconds_and_z() {
-        assert_eq!(format_time(datetime!(2018-04-03 21:10:29.6 UTC)), "2018-04-03T21:10:29.600Z");
-        assert_eq!(format_time(datetime!(2018-04-03 23:10:29 +02:00)), "2018-04-03T21:10:29.000Z");
+        assert_eq!(
+            format_time(datetime!(2018-04-03 21:10:29.6 UTC)),
+            "2018-04-03T21:10:29.600Z"
+        );
+        assert_eq!(
+            format_time(datetime!(2018-04-03 23:10:29 +02:00)),
+            "2018-04-03T21:10:29.000Z"
+        );
     }
 }

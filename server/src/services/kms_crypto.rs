@@ -89,14 +89,18 @@ pub struct GeneratedKey {
 fn check_algorithm(given: Option<&str>) -> Result<(), ApiError> {
     match given {
         None | Some(AES_256_GCM) => Ok(()),
-        Some(_) => Err(ApiError::invalid("encryptionAlgorithm must be AES_256_GCM for an AES key.")),
+        Some(_) => Err(ApiError::invalid(
+            "encryptionAlgorithm must be AES_256_GCM for an AES key.",
+        )),
     }
 }
 
 fn associated_data(map: Option<&BTreeMap<String, String>>) -> Result<Vec<u8>, ApiError> {
     let aad = crypto::associated_data(map);
     if aad.len() >= MAX_ASSOCIATED_DATA {
-        return Err(ApiError::invalid(format!("associatedData must be shorter than {MAX_ASSOCIATED_DATA} characters.")));
+        return Err(ApiError::invalid(format!(
+            "associatedData must be shorter than {MAX_ASSOCIATED_DATA} characters."
+        )));
     }
     Ok(aad)
 }
@@ -105,8 +109,17 @@ fn associated_data(map: Option<&BTreeMap<String, String>>) -> Result<Vec<u8>, Ap
 /// absent or in another vault), checks it is `ENABLED` (409), and picks the
 /// key version: `version_id` when given (it must be this key's and enabled),
 /// else the current one.
-async fn usable_version(app: &AppState, ctx: &Ctx, key_id: &str, version_id: Option<String>) -> Result<KeyVersion, ApiError> {
-    let (vault_key, key_id, now) = (ctx.vault_key().to_owned(), key_id.to_owned(), app.clock.now());
+async fn usable_version(
+    app: &AppState,
+    ctx: &Ctx,
+    key_id: &str,
+    version_id: Option<String>,
+) -> Result<KeyVersion, ApiError> {
+    let (vault_key, key_id, now) = (
+        ctx.vault_key().to_owned(),
+        key_id.to_owned(),
+        app.clock.now(),
+    );
     let version = app
         .store
         .read(move |tx| {
@@ -115,7 +128,9 @@ async fn usable_version(app: &AppState, ctx: &Ctx, key_id: &str, version_id: Opt
             key.ensure_usable()?;
             let wanted = version_id.unwrap_or(key.current_key_version);
             let version = keys::version(tx, &key.id, &wanted).map_err(|_| {
-                Error::InvalidParameter(format!("keyVersionId {wanted} is not a version of key {key_id}."))
+                Error::InvalidParameter(format!(
+                    "keyVersionId {wanted} is not a version of key {key_id}."
+                ))
             })?;
             if version.lifecycle_state != KeyState::Enabled {
                 return Err(Error::IncorrectState(format!(
@@ -130,7 +145,10 @@ async fn usable_version(app: &AppState, ctx: &Ctx, key_id: &str, version_id: Opt
     Ok(version)
 }
 
-fn material(app: &AppState, version: &KeyVersion) -> Result<std::sync::Arc<crypto::KeyBytes>, ApiError> {
+fn material(
+    app: &AppState,
+    version: &KeyVersion,
+) -> Result<std::sync::Arc<crypto::KeyBytes>, ApiError> {
     Ok(app.keyring.material(&version.id, || version.sealed())?)
 }
 
@@ -140,7 +158,8 @@ pub async fn encrypt(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     check_algorithm(details.encryption_algorithm.as_deref())?;
     let aad = associated_data(details.associated_data.as_ref())?;
     let plaintext = crypto::KeyBytes::new(
-        B64.decode(details.plaintext.trim()).map_err(|_| ApiError::invalid("plaintext must be base64."))?,
+        B64.decode(details.plaintext.trim())
+            .map_err(|_| ApiError::invalid("plaintext must be base64."))?,
     );
     let version = usable_version(app, ctx, &details.key_id, details.key_version_id).await?;
     let sealed = crypto::seal(&material(app, &version)?, &aad, &plaintext)?;
@@ -159,10 +178,17 @@ pub async fn decrypt(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: DecryptDataDetails = ctx.json()?;
     check_algorithm(details.encryption_algorithm.as_deref())?;
     let aad = associated_data(details.associated_data.as_ref())?;
-    let (version_id, sealed) = crypto::decode_ciphertext(&details.ciphertext).map_err(ApiError::from)?;
+    let (version_id, sealed) =
+        crypto::decode_ciphertext(&details.ciphertext).map_err(ApiError::from)?;
     let version = usable_version(app, ctx, &details.key_id, Some(version_id))
         .await
-        .map_err(|e| if e.code == crate::error::ErrorCode::InvalidParameter { ApiError::from(Error::InvalidCiphertext) } else { e })?;
+        .map_err(|e| {
+            if e.code == crate::error::ErrorCode::InvalidParameter {
+                ApiError::from(Error::InvalidCiphertext)
+            } else {
+                e
+            }
+        })?;
     let plaintext = crypto::open(&material(app, &version)?, &aad, &sealed)?;
     Reply::json(&DecryptedData {
         plaintext: B64.encode(&*plaintext),

@@ -10,7 +10,10 @@ use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
 use crate::app::AppState;
-use crate::domain::keys::{self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState, KeyVersion as DomainVersion, NewKey, ProtectionMode};
+use crate::domain::keys::{
+    self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState,
+    KeyVersion as DomainVersion, NewKey, ProtectionMode,
+};
 use crate::domain::vaults;
 use crate::error::ApiError;
 
@@ -36,7 +39,11 @@ impl KeyShape {
 
 impl From<DomainShape> for KeyShape {
     fn from(s: DomainShape) -> Self {
-        Self { algorithm: s.algorithm, length: s.length, curve_id: None }
+        Self {
+            algorithm: s.algorithm,
+            length: s.length,
+            curve_id: None,
+        }
     }
 }
 
@@ -82,7 +89,10 @@ pub struct Key {
     current_key_version: String,
     #[serde(serialize_with = "ser_time")]
     time_created: OffsetDateTime,
-    #[serde(serialize_with = "ser_opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     time_of_deletion: Option<OffsetDateTime>,
     is_primary: bool,
     is_auto_rotation_enabled: bool,
@@ -140,7 +150,10 @@ pub struct KeyVersion {
     origin: &'static str,
     #[serde(serialize_with = "ser_time")]
     time_created: OffsetDateTime,
-    #[serde(serialize_with = "ser_opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     time_of_deletion: Option<OffsetDateTime>,
     is_primary: bool,
     is_auto_rotated: bool,
@@ -177,8 +190,12 @@ pub async fn create_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
         protection_mode: details.protection_mode.unwrap_or(ProtectionMode::Hsm),
         tags: details.tags.into_tags(),
     };
-    let (now, region, scope, vault_key) =
-        (app.clock.now(), app.config.region.clone(), ctx.retry_scope(), ctx.vault_key().to_owned());
+    let (now, region, scope, vault_key) = (
+        app.clock.now(),
+        app.config.region.clone(),
+        ctx.retry_scope(),
+        ctx.vault_key().to_owned(),
+    );
     let state = app.clone();
     let key = app
         .store
@@ -199,7 +216,11 @@ pub async fn create_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `GetKey`: `GET /20180608/keys/{keyId}`.
 pub async fn get_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (vault_key, id, now) = (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now());
+    let (vault_key, id, now) = (
+        ctx.vault_key().to_owned(),
+        ctx.param("keyId").to_owned(),
+        app.clock.now(),
+    );
     let key = app
         .store
         .read(move |tx| {
@@ -223,15 +244,28 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
         })
         .await?;
     if let Some(algorithm) = ctx.query("algorithm")? {
-        all.retain(|k| serde_json::to_value(k.key_shape.algorithm).ok().and_then(|v| v.as_str().map(|s| s == algorithm)) == Some(true));
+        all.retain(|k| {
+            serde_json::to_value(k.key_shape.algorithm)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s == algorithm))
+                == Some(true)
+        });
     }
     if let Some(length) = ctx.query_number("length")? {
         all.retain(|k| u64::from(k.key_shape.length) == length);
     }
     all.sort_by(|a, b| {
-        let ord = if sort.by == 0 { a.time_created.cmp(&b.time_created) } else { a.display_name.cmp(&b.display_name) }
-            .then_with(|| a.id.cmp(&b.id));
-        if sort.descending { ord.reverse() } else { ord }
+        let ord = if sort.by == 0 {
+            a.time_created.cmp(&b.time_created)
+        } else {
+            a.display_name.cmp(&b.display_name)
+        }
+        .then_with(|| a.id.cmp(&b.id));
+        if sort.descending {
+            ord.reverse()
+        } else {
+            ord
+        }
     });
     let (page, next) = common::paginate(all, ctx)?;
     let items: Vec<KeySummary> = page
@@ -255,15 +289,27 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `UpdateKey`: `PUT /20180608/keys/{keyId}`.
 pub async fn update_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: UpdateKeyDetails = ctx.json()?;
-    let (vault_key, id, now, if_match) =
-        (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let (vault_key, id, now, if_match) = (
+        ctx.vault_key().to_owned(),
+        ctx.param("keyId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
     let key = app
         .store
         .write(move |tx| {
             let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
             let current = keys::get(tx, &vault.id, &id, now)?;
             let tags = details.tags.merge_into(&current.tags);
-            keys::update(tx, now, &vault.id, &id, if_match.as_deref(), details.display_name, tags)
+            keys::update(
+                tx,
+                now,
+                &vault.id,
+                &id,
+                if_match.as_deref(),
+                details.display_name,
+                tags,
+            )
         })
         .await?;
     key_reply(&key)
@@ -271,8 +317,12 @@ pub async fn update_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `EnableKey` / `DisableKey`: `POST /20180608/keys/{keyId}/actions/enable|disable`.
 pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result<Reply, ApiError> {
-    let (vault_key, id, now, if_match) =
-        (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let (vault_key, id, now, if_match) = (
+        ctx.vault_key().to_owned(),
+        ctx.param("keyId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
     let key = app
         .store
         .write(move |tx| {
@@ -287,8 +337,12 @@ pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result
 pub async fn schedule_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (vault_key, id, now, if_match) =
-        (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let (vault_key, id, now, if_match) = (
+        ctx.vault_key().to_owned(),
+        ctx.param("keyId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
     let key = app
         .store
         .write(move |tx| {
@@ -301,8 +355,12 @@ pub async fn schedule_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, A
 
 /// `CancelKeyDeletion`: `POST /20180608/keys/{keyId}/actions/cancelDeletion`.
 pub async fn cancel_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (vault_key, id, now, if_match) =
-        (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let (vault_key, id, now, if_match) = (
+        ctx.vault_key().to_owned(),
+        ctx.param("keyId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
     let key = app
         .store
         .write(move |tx| {
@@ -343,7 +401,11 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiE
 /// `ListKeyVersions`: `GET /20180608/keys/{keyId}/keyVersions`.
 pub async fn list_key_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["TIMECREATED"])?;
-    let (vault_key, id, now) = (ctx.vault_key().to_owned(), ctx.param("keyId").to_owned(), app.clock.now());
+    let (vault_key, id, now) = (
+        ctx.vault_key().to_owned(),
+        ctx.param("keyId").to_owned(),
+        app.clock.now(),
+    );
     let mut all = app
         .store
         .read(move |tx| {

@@ -58,7 +58,10 @@ pub struct Vault {
     management_endpoint: String,
     #[serde(serialize_with = "ser_time")]
     time_created: OffsetDateTime,
-    #[serde(serialize_with = "ser_opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     time_of_deletion: Option<OffsetDateTime>,
     /// Note OCI's lowercase `k`.
     wrappingkey_id: String,
@@ -128,7 +131,11 @@ pub async fn create_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
         vault_type: details.vault_type,
         tags: details.tags.into_tags(),
     };
-    let (now, region, scope) = (app.clock.now(), app.config.region.clone(), ctx.retry_scope());
+    let (now, region, scope) = (
+        app.clock.now(),
+        app.config.region.clone(),
+        ctx.retry_scope(),
+    );
     let vault = app
         .store
         .write(move |tx| {
@@ -157,7 +164,10 @@ pub async fn list_vaults(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
     let now = app.clock.now();
-    let mut all = app.store.read(move |tx| vaults::list(tx, &compartment, now)).await?;
+    let mut all = app
+        .store
+        .read(move |tx| vaults::list(tx, &compartment, now))
+        .await?;
     all.sort_by(|a, b| {
         let ord = if sort.by == 0 {
             a.time_created.cmp(&b.time_created)
@@ -165,7 +175,11 @@ pub async fn list_vaults(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
             a.display_name.cmp(&b.display_name)
         }
         .then_with(|| a.id.cmp(&b.id));
-        if sort.descending { ord.reverse() } else { ord }
+        if sort.descending {
+            ord.reverse()
+        } else {
+            ord
+        }
     });
     let (page, next) = common::paginate(all, ctx)?;
     let items: Vec<VaultSummary> = page
@@ -191,13 +205,24 @@ pub async fn list_vaults(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `UpdateVault`: `PUT /20180608/vaults/{vaultId}`.
 pub async fn update_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: UpdateVaultDetails = ctx.json()?;
-    let (id, now, if_match) = (ctx.param("vaultId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let (id, now, if_match) = (
+        ctx.param("vaultId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
     let vault = app
         .store
         .write(move |tx| {
             let current = vaults::get(tx, &id, now)?;
             let tags = details.tags.merge_into(&current.tags);
-            vaults::update(tx, now, &id, if_match.as_deref(), details.display_name, tags)
+            vaults::update(
+                tx,
+                now,
+                &id,
+                if_match.as_deref(),
+                details.display_name,
+                tags,
+            )
         })
         .await?;
     reply(&vault, ctx)
@@ -207,7 +232,11 @@ pub async fn update_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
 pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (id, now, if_match) = (ctx.param("vaultId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let (id, now, if_match) = (
+        ctx.param("vaultId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
     let vault = app
         .store
         .write(move |tx| vaults::schedule_deletion(tx, now, &id, if_match.as_deref(), at))
@@ -217,7 +246,14 @@ pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply,
 
 /// `CancelVaultDeletion`: `POST /20180608/vaults/{vaultId}/actions/cancelDeletion`.
 pub async fn cancel_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (id, now, if_match) = (ctx.param("vaultId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
-    let vault = app.store.write(move |tx| vaults::cancel_deletion(tx, now, &id, if_match.as_deref())).await?;
+    let (id, now, if_match) = (
+        ctx.param("vaultId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
+    let vault = app
+        .store
+        .write(move |tx| vaults::cancel_deletion(tx, now, &id, if_match.as_deref()))
+        .await?;
     reply(&vault, ctx)
 }

@@ -55,7 +55,11 @@ pub struct Ctx {
 impl Ctx {
     /// A path parameter by its template name (always present once routed).
     pub fn param(&self, name: &str) -> &str {
-        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 
     /// A query parameter, percent-decoded; 400 for a malformed query string.
@@ -67,15 +71,24 @@ impl Ctx {
 
     /// A required query parameter (400 `MissingParameter` when absent).
     pub fn required_query(&self, name: &'static str) -> Result<String, ApiError> {
-        self.query(name)?
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| ApiError::new(ErrorCode::MissingParameter, format!("The query parameter {name} is required.")))
+        self.query(name)?.filter(|v| !v.is_empty()).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MissingParameter,
+                format!("The query parameter {name} is required."),
+            )
+        })
     }
 
     /// A query parameter that must parse as a number.
     pub fn query_number(&self, name: &'static str) -> Result<Option<u64>, ApiError> {
         self.query(name)?
-            .map(|v| v.parse::<u64>().map_err(|_| ApiError::invalid(format!("The query parameter {name} must be a non-negative integer."))))
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| {
+                    ApiError::invalid(format!(
+                        "The query parameter {name} must be a non-negative integer."
+                    ))
+                })
+            })
             .transpose()
     }
 
@@ -102,7 +115,10 @@ impl Ctx {
     /// `InvalidParameter` naming the field. Messages never echo string values.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if self.body.is_empty() {
-            return Err(ApiError::new(ErrorCode::MissingParameter, "The request body is required."));
+            return Err(ApiError::new(
+                ErrorCode::MissingParameter,
+                "The request body is required.",
+            ));
         }
         parse_json(&self.body)
     }
@@ -131,9 +147,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
-                ApiError::new(ErrorCode::CannotParseRequest, "The request body is not valid JSON.")
-            }
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => ApiError::new(
+                ErrorCode::CannotParseRequest,
+                "The request body is not valid JSON.",
+            ),
             serde_json::error::Category::Data => {
                 let detail = redact_values(&inner.to_string());
                 if path == "." {
@@ -179,12 +198,22 @@ impl Reply {
     /// 200 with `value` as JSON.
     pub fn json<T: Serialize>(value: &T) -> Result<Self, ApiError> {
         let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(&e.into()))?;
-        Ok(Self { status: StatusCode::OK, body: Some(body), etag: None, next_page: None })
+        Ok(Self {
+            status: StatusCode::OK,
+            body: Some(body),
+            etag: None,
+            next_page: None,
+        })
     }
 
     /// 200 with no body (the SDK models these operations with no response type).
     pub fn empty() -> Self {
-        Self { status: StatusCode::OK, body: None, etag: None, next_page: None }
+        Self {
+            status: StatusCode::OK,
+            body: None,
+            etag: None,
+            next_page: None,
+        }
     }
 
     /// Adds the `etag` header.
@@ -205,7 +234,10 @@ impl IntoResponse for Reply {
         let mut response = match self.body {
             Some(body) => {
                 let mut r = (self.status, Body::from(body)).into_response();
-                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
                 r
             }
             None => (self.status, Body::empty()).into_response(),
@@ -281,7 +313,10 @@ mod tests {
 
     #[test]
     fn broken_json_cannot_be_parsed() {
-        assert_eq!(code_and_message("{\"displayName\":").0, ErrorCode::CannotParseRequest);
+        assert_eq!(
+            code_and_message("{\"displayName\":").0,
+            ErrorCode::CannotParseRequest
+        );
     }
 
     #[test]

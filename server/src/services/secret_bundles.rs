@@ -62,12 +62,21 @@ fn selector(ctx: &Ctx) -> Result<Selector, ApiError> {
         .query("stage")?
         .map(|s| {
             serde_json::from_value::<Stage>(serde_json::Value::String(s.to_ascii_uppercase()))
-                .map_err(|_| ApiError::invalid("stage must be one of CURRENT, PENDING, LATEST, PREVIOUS, DEPRECATED."))
+                .map_err(|_| {
+                    ApiError::invalid(
+                        "stage must be one of CURRENT, PENDING, LATEST, PREVIOUS, DEPRECATED.",
+                    )
+                })
         })
         .transpose()?;
-    let given = [number.is_some(), name.is_some(), stage.is_some()].iter().filter(|g| **g).count();
+    let given = [number.is_some(), name.is_some(), stage.is_some()]
+        .iter()
+        .filter(|g| **g)
+        .count();
     if given > 1 {
-        return Err(ApiError::invalid("Give at most one of versionNumber, secretVersionName and stage."));
+        return Err(ApiError::invalid(
+            "Give at most one of versionNumber, secretVersionName and stage.",
+        ));
     }
     Ok(match (number, name, stage) {
         (Some(n), _, _) => Selector::Number(n),
@@ -85,11 +94,18 @@ fn bundle_reply(app: &AppState, source: BundleSource, with_etag: bool) -> Result
         version_name: source.version.name.clone(),
         time_created: source.version.time_created,
         stages: source.version.stages.clone(),
-        secret_bundle_content: SecretBundleContentDetails { content_type: "BASE64", content: B64.encode(&*content) },
+        secret_bundle_content: SecretBundleContentDetails {
+            content_type: "BASE64",
+            content: B64.encode(&*content),
+        },
         metadata: source.secret.metadata.clone(),
     };
     let reply = Reply::json(&bundle)?;
-    Ok(if with_etag { reply.etag(&source.secret.etag) } else { reply })
+    Ok(if with_etag {
+        reply.etag(&source.secret.etag)
+    } else {
+        reply
+    })
 }
 
 /// `GetSecretBundle`: `GET /20190301/secretbundles/{secretId}`.

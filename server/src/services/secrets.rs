@@ -8,7 +8,10 @@ use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
 use crate::app::AppState;
-use crate::domain::secrets::{self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate, SecretVersion as DomainVersion, Stage};
+use crate::domain::secrets::{
+    self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate,
+    SecretVersion as DomainVersion, Stage,
+};
 use crate::error::ApiError;
 
 /// `SecretContentDetails`, polymorphic on `contentType`; only `BASE64`
@@ -35,7 +38,11 @@ impl std::fmt::Debug for SecretContentDetails {
 
 impl SecretContentDetails {
     fn parse(self) -> Result<NewContent, ApiError> {
-        let SecretContentDetails::Base64 { content, name, stage } = self;
+        let SecretContentDetails::Base64 {
+            content,
+            name,
+            stage,
+        } = self;
         Ok(NewContent::parse(content.as_deref(), name, stage)?)
     }
 }
@@ -87,7 +94,10 @@ pub struct Secret {
     current_version_number: Option<u64>,
     #[serde(serialize_with = "ser_time")]
     time_created: OffsetDateTime,
-    #[serde(serialize_with = "ser_opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     time_of_deletion: Option<OffsetDateTime>,
     rotation_status: &'static str,
     is_auto_generation_enabled: bool,
@@ -155,11 +165,15 @@ fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
 pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: CreateSecretDetails = ctx.json()?;
     if details.enable_auto_generation == Some(true) {
-        return Err(ApiError::invalid("Secret auto-generation is not emulated yet; supply secretContent."));
+        return Err(ApiError::invalid(
+            "Secret auto-generation is not emulated yet; supply secretContent.",
+        ));
     }
     let content = details
         .secret_content
-        .ok_or_else(|| ApiError::invalid("secretContent is required (auto-generation is not emulated yet)."))?
+        .ok_or_else(|| {
+            ApiError::invalid("secretContent is required (auto-generation is not emulated yet).")
+        })?
         .parse()?;
     let new = NewSecret {
         compartment_id: details.compartment_id,
@@ -171,7 +185,11 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
         content,
         tags: details.tags.into_tags(),
     };
-    let (now, region, scope) = (app.clock.now(), app.config.region.clone(), ctx.retry_scope());
+    let (now, region, scope) = (
+        app.clock.now(),
+        app.config.region.clone(),
+        ctx.retry_scope(),
+    );
     let state = app.clone();
     let secret = app
         .store
@@ -211,9 +229,17 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
         all.retain(|s| s.lifecycle_state.as_str().eq_ignore_ascii_case(&state));
     }
     all.sort_by(|a, b| {
-        let ord = if sort.by == 0 { a.time_created.cmp(&b.time_created) } else { a.secret_name.cmp(&b.secret_name) }
-            .then_with(|| a.id.cmp(&b.id));
-        if sort.descending { ord.reverse() } else { ord }
+        let ord = if sort.by == 0 {
+            a.time_created.cmp(&b.time_created)
+        } else {
+            a.secret_name.cmp(&b.secret_name)
+        }
+        .then_with(|| a.id.cmp(&b.id));
+        if sort.descending {
+            ord.reverse()
+        } else {
+            ord
+        }
     });
     let (page, next) = common::paginate(all, ctx)?;
     let items: Vec<Secret> = page.iter().map(|s| Secret::new(s, true)).collect();
@@ -223,20 +249,29 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
 /// `UpdateSecret`: `PUT /20180608/secrets/{secretId}`.
 pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: UpdateSecretDetails = ctx.json()?;
-    if details.current_version_number.is_some() && (details.secret_content.is_some() || details.secret_rules.is_some()) {
+    if details.current_version_number.is_some()
+        && (details.secret_content.is_some() || details.secret_rules.is_some())
+    {
         return Err(ApiError::invalid(
             "currentVersionNumber cannot be combined with secretContent or secretRules in one request.",
         ));
     }
     let change = SecretUpdate {
         current_version_number: details.current_version_number,
-        content: details.secret_content.map(SecretContentDetails::parse).transpose()?,
+        content: details
+            .secret_content
+            .map(SecretContentDetails::parse)
+            .transpose()?,
         description: details.description,
         metadata: details.metadata,
         freeform_tags: details.tags.freeform_tags,
         defined_tags: details.tags.defined_tags,
     };
-    let (id, now, if_match) = (ctx.param("secretId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let (id, now, if_match) = (
+        ctx.param("secretId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
     let state = app.clone();
     let secret = app
         .store
@@ -267,7 +302,10 @@ pub async fn list_secret_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, Ap
 
 /// `GetSecretVersion`: `GET /20180608/secrets/{secretId}/version/{secretVersionNumber}`.
 pub async fn get_secret_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let number: u64 = ctx.param("secretVersionNumber").parse().map_err(|_| ApiError::not_found())?;
+    let number: u64 = ctx
+        .param("secretVersionNumber")
+        .parse()
+        .map_err(|_| ApiError::not_found())?;
     let (id, now) = (ctx.param("secretId").to_owned(), app.clock.now());
     let version = app
         .store
@@ -284,7 +322,11 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiE
 pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (id, now, if_match) = (ctx.param("secretId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
+    let (id, now, if_match) = (
+        ctx.param("secretId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
     let secret = app
         .store
         .write(move |tx| secrets::schedule_deletion(tx, now, &id, if_match.as_deref(), at))
@@ -295,7 +337,14 @@ pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply
 /// `CancelSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/cancelDeletion`
 /// (no response body).
 pub async fn cancel_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (id, now, if_match) = (ctx.param("secretId").to_owned(), app.clock.now(), ctx.if_match().map(str::to_owned));
-    let secret = app.store.write(move |tx| secrets::cancel_deletion(tx, now, &id, if_match.as_deref())).await?;
+    let (id, now, if_match) = (
+        ctx.param("secretId").to_owned(),
+        app.clock.now(),
+        ctx.if_match().map(str::to_owned),
+    );
+    let secret = app
+        .store
+        .write(move |tx| secrets::cancel_deletion(tx, now, &id, if_match.as_deref()))
+        .await?;
     Ok(Reply::empty().etag(&secret.etag))
 }

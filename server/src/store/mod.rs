@@ -51,7 +51,8 @@ impl Store {
     pub fn open_file(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join("emulator.db");
         crate::config::create_private_file(&path)?;
-        let conn = Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let conn =
+            Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         Self::init(conn, "sqlite-file")
@@ -59,8 +60,13 @@ impl Store {
 
     fn init(mut conn: Connection, kind: &'static str) -> anyhow::Result<Self> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations().to_latest(&mut conn).context("applying migrations")?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), kind })
+        migrations()
+            .to_latest(&mut conn)
+            .context("applying migrations")?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            kind,
+        })
     }
 
     /// `memory` or `sqlite-file`.
@@ -110,19 +116,33 @@ pub struct Table {
 }
 
 /// Vaults, keyed by OCID.
-pub const VAULTS: Table = Table { select_one: "SELECT doc FROM vaults WHERE id = ?1" };
+pub const VAULTS: Table = Table {
+    select_one: "SELECT doc FROM vaults WHERE id = ?1",
+};
 /// Master encryption keys, keyed by OCID.
-pub const KEYS: Table = Table { select_one: "SELECT doc FROM keys WHERE id = ?1" };
+pub const KEYS: Table = Table {
+    select_one: "SELECT doc FROM keys WHERE id = ?1",
+};
 /// Key versions, keyed by OCID.
-pub const KEY_VERSIONS: Table = Table { select_one: "SELECT doc FROM key_versions WHERE id = ?1" };
+pub const KEY_VERSIONS: Table = Table {
+    select_one: "SELECT doc FROM key_versions WHERE id = ?1",
+};
 /// Secrets, keyed by OCID.
-pub const SECRETS: Table = Table { select_one: "SELECT doc FROM secrets WHERE id = ?1" };
+pub const SECRETS: Table = Table {
+    select_one: "SELECT doc FROM secrets WHERE id = ?1",
+};
 
 /// Loads one document by id, or `None`.
-pub fn get<T: DeserializeOwned>(tx: &Transaction<'_>, table: &Table, id: &str) -> Result<Option<T>> {
-    let doc: Option<String> =
-        tx.query_row(table.select_one, params![id], |row| row.get(0)).optional()?;
-    doc.map(|d| serde_json::from_str(&d).map_err(Error::from)).transpose()
+pub fn get<T: DeserializeOwned>(
+    tx: &Transaction<'_>,
+    table: &Table,
+    id: &str,
+) -> Result<Option<T>> {
+    let doc: Option<String> = tx
+        .query_row(table.select_one, params![id], |row| row.get(0))
+        .optional()?;
+    doc.map(|d| serde_json::from_str(&d).map_err(Error::from))
+        .transpose()
 }
 
 /// Collects the documents a query returns.
@@ -147,7 +167,11 @@ pub fn doc<T: Serialize>(value: &T) -> Result<String> {
 
 /// Looks up an `opc-retry-token` scope (operation, principal, token); returns
 /// the id of the resource the first request created, if within 24 hours.
-pub fn retry_token(tx: &Transaction<'_>, scope: &str, now: time::OffsetDateTime) -> Result<Option<String>> {
+pub fn retry_token(
+    tx: &Transaction<'_>,
+    scope: &str,
+    now: time::OffsetDateTime,
+) -> Result<Option<String>> {
     let row: Option<(String, String)> = tx
         .query_row(
             "SELECT resource_id, time_created FROM retry_tokens WHERE scope = ?1",
@@ -156,13 +180,19 @@ pub fn retry_token(tx: &Transaction<'_>, scope: &str, now: time::OffsetDateTime)
         )
         .optional()?;
     Ok(row.and_then(|(id, at)| {
-        let at = time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339).ok()?;
+        let at = time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+            .ok()?;
         (now - at < time::Duration::hours(24)).then_some(id)
     }))
 }
 
 /// Remembers which resource an `opc-retry-token` scope created.
-pub fn save_retry_token(tx: &Transaction<'_>, scope: &str, resource_id: &str, now: time::OffsetDateTime) -> Result<()> {
+pub fn save_retry_token(
+    tx: &Transaction<'_>,
+    scope: &str,
+    resource_id: &str,
+    now: time::OffsetDateTime,
+) -> Result<()> {
     let at = now
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| Error::Internal(e.into()))?;
