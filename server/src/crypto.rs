@@ -20,7 +20,6 @@ use anyhow::Context as _;
 use aws_lc_rs::aead::{
     Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_192_GCM, AES_256_GCM, NONCE_LEN,
 };
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
@@ -32,12 +31,13 @@ pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose:
 /// Secret key bytes that are wiped when dropped and never printed.
 pub type KeyBytes = Zeroizing<Vec<u8>>;
 
-/// `n` random bytes from the system's secure source.
+/// `n` random bytes from the operating system's CSPRNG (`getrandom`).
+///
+/// Not aws-lc's DRBG: seeding that costs about 40 ms on first use, which
+/// would be most of the emulator's start-up time.
 pub fn random_bytes(n: usize) -> KeyBytes {
     let mut bytes = Zeroizing::new(vec![0u8; n]);
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("the system random source failed");
+    getrandom::fill(&mut bytes).expect("the system random source failed");
     bytes
 }
 

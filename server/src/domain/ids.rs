@@ -6,17 +6,11 @@
 //! resources carry the region key (`iad` for `us-ashburn-1`); tenancy-level
 //! ones leave it empty (`ocid1.tenancy.oc1..<unique>`).
 
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-
 const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
 /// `n` random characters of OCI's lowercase base32 alphabet.
 pub fn random_base32(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("the system random source failed");
-    bytes
+    crate::crypto::random_bytes(n)
         .iter()
         .map(|b| BASE32[(*b & 31) as usize] as char)
         .collect()

@@ -454,11 +454,8 @@ pub fn by_name(
     now: OffsetDateTime,
 ) -> Result<Secret> {
     let id: Option<String> = tx
-        .query_row(
-            "SELECT id FROM secrets WHERE vault_id = ?1 AND name = ?2",
-            params![vault_id, name],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT id FROM secrets WHERE vault_id = ?1 AND name = ?2")?
+        .query_row(params![vault_id, name], |r| r.get(0))
         .optional()?;
     get(tx, &id.ok_or(Error::NotFound)?, now)
 }
