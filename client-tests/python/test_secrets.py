@@ -1,0 +1,331 @@
+"""Secret management through oci.vault.VaultsClient (/20180608/secrets...)."""
+import datetime
+import os
+import uuid
+
+import oci
+import pytest
+
+from support import (
+    COMPARTMENT_ID, SECRET_OCID_PREFIX, b64, expect_service_error, list_all, stages_by_version, unb64,
+    unique, walk_pages,
+)
+
+vm = oci.vault.models
+
+
+def _content(data, **kwargs):
+    return vm.Base64SecretContentDetails(content_type="BASE64", content=b64(data), **kwargs)
+
+
+def _new_version(vaults_client, secret_id, data, **kwargs):
+    return vaults_client.update_secret(secret_id, vm.UpdateSecretDetails(secret_content=_content(data, **kwargs))).data
+
+
+def _version_stages(vaults_client, secret_id):
+    versions = list_all(vaults_client.list_secret_versions, secret_id)
+    return stages_by_version(versions)
+
+
+def _bundle_bytes(secrets_client, secret_id, **kwargs):
+    bundle = secrets_client.get_secret_bundle(secret_id, **kwargs).data
+    return bundle, unb64(bundle.secret_bundle_content.content)
+
+
+def _in(days, hours=0):
+    return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days, hours=hours)
+
+
+def test_create_secret(vaults_client, vault, aes_key):
+    name = unique("secret")
+    resp = vaults_client.create_secret(vm.CreateSecretDetails(
+        compartment_id=COMPARTMENT_ID, vault_id=vault.id, key_id=aes_key.id, secret_name=name,
+        description="created by pytest", freeform_tags={"k": "v"},
+        secret_content=_content(b"s3cr3t")))
+    s = resp.data
+    assert resp.headers.get("opc-request-id")
+    assert s.id.startswith(SECRET_OCID_PREFIX), s.id
+    assert s.secret_name == name
+    assert s.vault_id == vault.id
+    assert s.key_id == aes_key.id
+    assert s.compartment_id == COMPARTMENT_ID
+    assert s.lifecycle_state == "ACTIVE"
+    assert s.current_version_number == 1
+    assert s.description == "created by pytest"
+    assert s.freeform_tags == {"k": "v"}
+    assert s.time_created is not None
+
+
+def test_first_version_is_current_and_latest(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key, version_name="first")
+    assert _version_stages(vaults_client, s.id) == {1: {"CURRENT", "LATEST"}}
+    v = vaults_client.get_secret_version(s.id, 1).data
+    assert v.version_number == 1
+    assert v.secret_id == s.id
+    assert v.name == "first"
+    assert v.content_type == "BASE64"
+    assert set(v.stages) == {"CURRENT", "LATEST"}
+
+
+def test_get_secret(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    resp = vaults_client.get_secret(s.id)
+    got = resp.data
+    assert resp.headers.get("etag")
+    assert got.id == s.id
+    assert got.secret_name == s.secret_name
+    assert got.lifecycle_state == "ACTIVE"
+    assert got.current_version_number == 1
+    assert got.vault_id == vault.id
+    assert got.key_id == aes_key.id
+
+
+def test_get_unknown_secret_is_404(vaults_client):
+    expect_service_error(404, "NotAuthorizedOrNotFound", vaults_client.get_secret,
+                         SECRET_OCID_PREFIX + "doesnotexist" + uuid.uuid4().hex)
+
+
+def test_list_secrets_filters(vaults_client, make_vault, make_key, secret):
+    vault_a, vault_b = make_vault(), make_vault()
+    key_a, key_b = make_key(vault_a), make_key(vault_b)
+    a1, _ = secret(vault_a, key_a)
+    a2, _ = secret(vault_a, key_a)
+    b1, _ = secret(vault_b, key_b)
+
+    everything = list_all(vaults_client.list_secrets, COMPARTMENT_ID)
+    assert {a1.id, a2.id, b1.id} <= {s.id for s in everything}
+
+    by_name = vaults_client.list_secrets(COMPARTMENT_ID, name=a1.secret_name).data
+    assert [s.id for s in by_name] == [a1.id]
+    assert by_name[0].secret_name == a1.secret_name
+    assert by_name[0].lifecycle_state == "ACTIVE"
+
+    in_a = list_all(vaults_client.list_secrets, COMPARTMENT_ID, vault_id=vault_a.id)
+    assert {s.id for s in in_a} == {a1.id, a2.id}
+    assert {s.vault_id for s in in_a} == {vault_a.id}
+
+    in_b_named_a1 = vaults_client.list_secrets(COMPARTMENT_ID, vault_id=vault_b.id, name=a1.secret_name).data
+    assert in_b_named_a1 == []
+
+
+def test_list_secrets_paging(vaults_client, vault, aes_key, secret):
+    created = {secret(vault, aes_key)[0].id for _ in range(3)}
+    items, responses = walk_pages(vaults_client.list_secrets, COMPARTMENT_ID, vault_id=vault.id, limit=1)
+    assert len(responses) == 3
+    assert all(len(r.data) == 1 for r in responses)
+    assert [r.has_next_page for r in responses] == [True, True, False]
+    seen = [s.id for s in items]
+    assert len(seen) == len(set(seen))
+    assert set(seen) == created
+
+
+def test_duplicate_secret_name_in_vault_is_400(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    expect_service_error(400, "InvalidParameter", vaults_client.create_secret, vm.CreateSecretDetails(
+        compartment_id=COMPARTMENT_ID, vault_id=vault.id, key_id=aes_key.id, secret_name=s.secret_name,
+        secret_content=_content(b"other")))
+    assert len(vaults_client.list_secrets(COMPARTMENT_ID, vault_id=vault.id, name=s.secret_name).data) == 1
+
+
+def test_same_secret_name_in_two_vaults_is_fine(make_vault, make_key, secret):
+    vault_a, vault_b = make_vault(), make_vault()
+    name = unique("shared-name")
+    a, _ = secret(vault_a, make_key(vault_a), name=name)
+    b, _ = secret(vault_b, make_key(vault_b), name=name)
+    assert a.id != b.id
+
+
+def test_invalid_base64_content_is_400(vaults_client, vault, aes_key):
+    name = unique("badb64")
+    expect_service_error(400, "InvalidParameter", vaults_client.create_secret, vm.CreateSecretDetails(
+        compartment_id=COMPARTMENT_ID, vault_id=vault.id, key_id=aes_key.id, secret_name=name,
+        secret_content=vm.Base64SecretContentDetails(content_type="BASE64", content="%%% not base64 %%%")))
+    assert vaults_client.list_secrets(COMPARTMENT_ID, name=name).data == []
+
+
+def test_update_secret_new_version(vaults_client, secrets_client, vault, aes_key, secret):
+    s, v1 = secret(vault, aes_key)
+    updated = _new_version(vaults_client, s.id, b"version two")
+    assert updated.id == s.id
+    assert updated.current_version_number == 2
+    assert updated.lifecycle_state == "ACTIVE"
+    assert _version_stages(vaults_client, s.id) == {1: {"PREVIOUS"}, 2: {"CURRENT", "LATEST"}}
+    assert vaults_client.get_secret(s.id).data.current_version_number == 2
+    assert _bundle_bytes(secrets_client, s.id)[1] == b"version two"
+    assert _bundle_bytes(secrets_client, s.id, version_number=1)[1] == v1
+
+
+def test_third_version_deprecates_first(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    _new_version(vaults_client, s.id, b"two")
+    updated = _new_version(vaults_client, s.id, b"three")
+    assert updated.current_version_number == 3
+    assert _version_stages(vaults_client, s.id) == {
+        1: {"DEPRECATED"}, 2: {"PREVIOUS"}, 3: {"CURRENT", "LATEST"}}
+
+
+def test_pending_version_does_not_change_current(vaults_client, secrets_client, vault, aes_key, secret):
+    s, v1 = secret(vault, aes_key)
+    updated = _new_version(vaults_client, s.id, b"staged", stage="PENDING")
+    assert updated.current_version_number == 1
+    stages = _version_stages(vaults_client, s.id)
+    assert stages[2] == {"PENDING", "LATEST"}
+    assert stages[1] == {"CURRENT"}
+    assert _bundle_bytes(secrets_client, s.id)[1] == v1
+    assert _bundle_bytes(secrets_client, s.id, stage="PENDING")[1] == b"staged"
+
+
+def test_rollback_with_current_version_number(vaults_client, secrets_client, vault, aes_key, secret):
+    s, v1 = secret(vault, aes_key)
+    _new_version(vaults_client, s.id, b"bad release")
+    rolled = vaults_client.update_secret(s.id, vm.UpdateSecretDetails(current_version_number=1)).data
+    assert rolled.current_version_number == 1
+    stages = _version_stages(vaults_client, s.id)
+    assert stages[1] == {"CURRENT"}
+    assert stages[2] == {"PREVIOUS", "LATEST"}
+    assert _bundle_bytes(secrets_client, s.id)[1] == v1
+
+
+def test_promote_pending_version(vaults_client, secrets_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    _new_version(vaults_client, s.id, b"staged", stage="PENDING")
+    promoted = vaults_client.update_secret(s.id, vm.UpdateSecretDetails(current_version_number=2)).data
+    assert promoted.current_version_number == 2
+    stages = _version_stages(vaults_client, s.id)
+    assert stages == {1: {"PREVIOUS"}, 2: {"CURRENT", "LATEST"}}
+    assert _bundle_bytes(secrets_client, s.id)[1] == b"staged"
+
+
+def test_current_version_number_with_content_is_400(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    expect_service_error(400, "InvalidParameter", vaults_client.update_secret, s.id, vm.UpdateSecretDetails(
+        current_version_number=1, secret_content=_content(b"both")))
+    assert _version_stages(vaults_client, s.id) == {1: {"CURRENT", "LATEST"}}
+
+
+def test_rollback_to_unknown_version_fails(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    with pytest.raises(oci.exceptions.ServiceError) as info:
+        vaults_client.update_secret(s.id, vm.UpdateSecretDetails(current_version_number=42))
+    assert info.value.status in (400, 404), (info.value.status, info.value.code)
+    assert vaults_client.get_secret(s.id).data.current_version_number == 1
+
+
+def test_update_secret_description_keeps_versions(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    updated = vaults_client.update_secret(s.id, vm.UpdateSecretDetails(description="new words")).data
+    assert updated.description == "new words"
+    assert updated.current_version_number == 1
+    assert _version_stages(vaults_client, s.id) == {1: {"CURRENT", "LATEST"}}
+
+
+def test_list_and_get_secret_versions(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key, version_name="v-one")
+    _new_version(vaults_client, s.id, b"2", name="v-two")
+    versions = vaults_client.list_secret_versions(s.id).data
+    assert isinstance(versions, list)
+    assert sorted(v.version_number for v in versions) == [1, 2]
+    by_number = {v.version_number: v for v in versions}
+    assert by_number[1].name == "v-one"
+    assert by_number[2].name == "v-two"
+    assert all(v.secret_id == s.id for v in versions)
+    assert all(v.content_type == "BASE64" for v in versions)
+    assert all(v.time_created is not None for v in versions)
+
+    v2 = vaults_client.get_secret_version(s.id, 2).data
+    assert (v2.version_number, v2.name, v2.secret_id) == (2, "v-two", s.id)
+    assert set(v2.stages) == {"CURRENT", "LATEST"}
+    v1 = vaults_client.get_secret_version(s.id, 1).data
+    assert (v1.version_number, v1.name) == (1, "v-one")
+    assert set(v1.stages) == {"PREVIOUS"}
+
+
+def test_get_unknown_secret_version_is_404(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    expect_service_error(404, "NotAuthorizedOrNotFound", vaults_client.get_secret_version, s.id, 7)
+
+
+def test_schedule_and_cancel_secret_deletion(vaults_client, secrets_client, vault, aes_key, secret):
+    s, content = secret(vault, aes_key)
+    when = _in(days=1, hours=1).replace(microsecond=0)
+    resp = vaults_client.schedule_secret_deletion(s.id, vm.ScheduleSecretDeletionDetails(time_of_deletion=when))
+    assert resp.status in (200, 204)
+    got = vaults_client.get_secret(s.id).data
+    assert got.lifecycle_state == "PENDING_DELETION"
+    assert got.time_of_deletion is not None
+    assert abs((got.time_of_deletion - when).total_seconds()) < 2
+
+    expect_service_error(404, "NotAuthorizedOrNotFound", secrets_client.get_secret_bundle, s.id)
+    expect_service_error(409, "IncorrectState", vaults_client.update_secret, s.id,
+                         vm.UpdateSecretDetails(secret_content=_content(b"not while pending")))
+
+    resp = vaults_client.cancel_secret_deletion(s.id)
+    assert resp.status in (200, 204)
+    got = vaults_client.get_secret(s.id).data
+    assert got.lifecycle_state == "ACTIVE"
+    assert got.time_of_deletion is None
+    assert got.current_version_number == 1
+    assert _bundle_bytes(secrets_client, s.id)[1] == content
+
+
+def test_schedule_secret_deletion_default_time(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    vaults_client.schedule_secret_deletion(s.id, vm.ScheduleSecretDeletionDetails())
+    got = vaults_client.get_secret(s.id).data
+    assert got.lifecycle_state == "PENDING_DELETION"
+    assert got.time_of_deletion is not None
+    # Oracle's "Deleting a Secret": the default is 30 days from now.
+    assert abs((got.time_of_deletion - _in(days=30)).total_seconds()) < 3600, got.time_of_deletion
+
+
+@pytest.mark.parametrize("days", [0, 31])
+def test_schedule_secret_deletion_outside_window_is_400(vaults_client, vault, aes_key, secret, days):
+    s, _ = secret(vault, aes_key)
+    expect_service_error(400, "InvalidParameter", vaults_client.schedule_secret_deletion, s.id,
+                         vm.ScheduleSecretDeletionDetails(time_of_deletion=_in(days=days)))
+    assert vaults_client.get_secret(s.id).data.lifecycle_state == "ACTIVE"
+
+
+def test_create_secret_with_disabled_key_is_409(vaults_client, mgmt_client, vault, aes_key):
+    mgmt_client(vault).disable_key(aes_key.id)
+    name = unique("disabled-key")
+    expect_service_error(409, "IncorrectState", vaults_client.create_secret, vm.CreateSecretDetails(
+        compartment_id=COMPARTMENT_ID, vault_id=vault.id, key_id=aes_key.id, secret_name=name,
+        secret_content=_content(b"never stored")))
+    assert vaults_client.list_secrets(COMPARTMENT_ID, name=name).data == []
+
+
+def test_bundle_of_secret_with_disabled_key_is_409(vaults_client, secrets_client, mgmt_client,
+                                                   vault, aes_key, secret):
+    s, content = secret(vault, aes_key)
+    mgmt = mgmt_client(vault)
+    mgmt.disable_key(aes_key.id)
+    expect_service_error(409, "IncorrectState", secrets_client.get_secret_bundle, s.id)
+    expect_service_error(409, "IncorrectState", secrets_client.get_secret_bundle_by_name,
+                         s.secret_name, vault.id)
+    mgmt.enable_key(aes_key.id)
+    assert _bundle_bytes(secrets_client, s.id)[1] == content
+
+
+def test_update_secret_if_match(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    expect_service_error(412, "NoEtagMatch", vaults_client.update_secret, s.id,
+                         vm.UpdateSecretDetails(secret_content=_content(b"lost update")), if_match="stale-etag")
+    assert vaults_client.get_secret(s.id).data.current_version_number == 1
+
+    etag = vaults_client.get_secret(s.id).headers["etag"]
+    updated = vaults_client.update_secret(s.id, vm.UpdateSecretDetails(secret_content=_content(b"ok")),
+                                          if_match=etag).data
+    assert updated.current_version_number == 2
+
+
+def test_create_secret_with_key_of_another_vault_fails(vaults_client, make_vault, make_key):
+    vault_a, vault_b = make_vault(), make_vault()
+    key_b = make_key(vault_b)
+    name = unique("cross-vault")
+    with pytest.raises(oci.exceptions.ServiceError) as info:
+        vaults_client.create_secret(vm.CreateSecretDetails(
+            compartment_id=COMPARTMENT_ID, vault_id=vault_a.id, key_id=key_b.id, secret_name=name,
+            secret_content=_content(os.urandom(8))))
+    assert 400 <= info.value.status < 500, info.value.status
+    assert vaults_client.list_secrets(COMPARTMENT_ID, name=name).data == []
