@@ -55,10 +55,9 @@ impl AppState {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
-                (
-                    Store::open_file(dir)?,
-                    root_key_in(dir, config.root_key.as_deref())?,
-                )
+                let store = Store::open_file(dir)?;
+                let root = root_key_in(dir, config.root_key.as_deref(), &store)?;
+                (store, root)
             }
             None => {
                 let root = match config.root_key.as_deref() {
@@ -79,10 +78,17 @@ impl AppState {
     }
 }
 
-/// The root key for a data dir: `--root-key` if given (and then written, so
-/// a restart without the flag still opens the state), else `root.key` if it
-/// exists, else a new one written there (mode 0600 from the first byte).
-fn root_key_in(dir: &std::path::Path, given: Option<&str>) -> anyhow::Result<RootKey> {
+/// The root key for a data dir: `--root-key` if given, else `root.key` if
+/// it exists, else a new one. The store keeps a value sealed under the key it
+/// was first used with; a different key is refused here, before anything is
+/// read or `root.key` is touched. The key is then written to `root.key`
+/// (mode 0600 from the first byte) so a restart without the flag opens the
+/// same state.
+fn root_key_in(
+    dir: &std::path::Path,
+    given: Option<&str>,
+    store: &Store,
+) -> anyhow::Result<RootKey> {
     let path = dir.join("root.key");
     let key = match given {
         Some(text) => RootKey::from_base64(text)?,
@@ -94,10 +100,29 @@ fn root_key_in(dir: &std::path::Path, given: Option<&str>) -> anyhow::Result<Roo
         }
         None => RootKey::generate(),
     };
+    let check = store.blocking_write(|tx| {
+        let stored = crate::store::meta(tx, ROOT_CHECK)?;
+        if stored.is_none() {
+            crate::store::set_meta(tx, ROOT_CHECK, &key.check_value()?)?;
+        }
+        Ok(stored)
+    })?;
+    if let Some(stored) = check {
+        anyhow::ensure!(
+            key.opens_check_value(&stored),
+            "the state in {} was sealed under another root key; start with the same --root-key \
+             (or without it, to use {})",
+            dir.display(),
+            path.display()
+        );
+    }
     write_private_file(&path, key.to_base64().as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(key)
 }
+
+/// The `meta` key of the root key check value.
+const ROOT_CHECK: &str = "root_key_check";
 
 /// A bound, ready-to-run emulator.
 pub struct Application {

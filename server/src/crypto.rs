@@ -91,6 +91,9 @@ pub fn open(key: &[u8], aad: &[u8], sealed: &[u8]) -> Result<KeyBytes, Error> {
     Ok(buf)
 }
 
+const CHECK_AAD: &[u8] = b"oci-vault-emulator root key check";
+const CHECK_TEXT: &[u8] = b"sealed under this root key";
+
 /// The emulator root key: 32 bytes that seal all key material at rest.
 pub struct RootKey(KeyBytes);
 
@@ -128,6 +131,17 @@ impl RootKey {
     /// Seals key material for storage, bound to `key_version_id`.
     pub fn seal_material(&self, key_version_id: &str, material: &[u8]) -> Result<Vec<u8>, Error> {
         seal(&self.0, key_version_id.as_bytes(), material)
+    }
+
+    /// A value sealed under this key that only this key opens; stored with
+    /// the state so a start with another root key is refused up front.
+    pub fn check_value(&self) -> Result<Vec<u8>, Error> {
+        seal(&self.0, CHECK_AAD, CHECK_TEXT)
+    }
+
+    /// Whether `sealed` is a [`RootKey::check_value`] of this key.
+    pub fn opens_check_value(&self, sealed: &[u8]) -> bool {
+        open(&self.0, CHECK_AAD, sealed).is_ok_and(|t| &t[..] == CHECK_TEXT)
     }
 
     /// Unseals what [`RootKey::seal_material`] produced.

@@ -29,7 +29,10 @@ use crate::domain::{Error, Result};
 
 /// The schema's migrations, applied in order at start.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_init.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_init.sql")),
+        M::up(include_str!("migrations/0002_meta.sql")),
+    ])
 }
 
 /// A cheap-to-clone handle on the database.
@@ -109,6 +112,19 @@ impl Store {
         .map_err(|e| Error::Internal(anyhow::anyhow!("store task failed: {e}")))?
     }
 
+    /// Like [`Store::write`], but on the calling thread (start-up, before the
+    /// runtime serves anything).
+    pub fn blocking_write<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R>) -> Result<R> {
+        let mut conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Runs `f` in a read transaction (never committed), inline. `async`
     /// only so callers need not change if reads ever move off-thread.
     pub async fn read<R, F>(&self, f: F) -> Result<R>
@@ -122,6 +138,23 @@ impl Store {
         let tx = conn.transaction()?;
         f(&tx)
     }
+}
+
+/// A value of the `meta` table.
+pub fn meta(tx: &Transaction<'_>, key: &str) -> Result<Option<Vec<u8>>> {
+    Ok(tx
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row(params![key], |row| row.get(0))
+        .optional()?)
+}
+
+/// Sets a value of the `meta` table.
+pub fn set_meta(tx: &Transaction<'_>, key: &str, value: &[u8]) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+        params![key, value],
+    )?;
+    Ok(())
 }
 
 /// One table of JSON documents: the statements for it, by name.
