@@ -30,6 +30,8 @@ pub struct Inner {
     pub clock: Clock,
     /// When the process started, for the health endpoint.
     pub started: Instant,
+    /// The `--seed` documents, applied at start and by every reset.
+    pub seeds: Vec<SeedSource>,
 }
 
 impl std::ops::Deref for AppState {
@@ -67,15 +69,114 @@ impl AppState {
                 (Store::in_memory()?, root)
             }
         };
-        Ok(Self(Arc::new(Inner {
+        let seeds = match &config.seed {
+            Some(path) => load_seeds(path)?,
+            None => Vec::new(),
+        };
+        let state = Self(Arc::new(Inner {
             config,
             tenancy,
             store,
             keyring: Keyring::new(root),
             clock: Clock::default(),
             started: Instant::now(),
-        })))
+            seeds,
+        }));
+        let empty = state.store.blocking_write(|tx| {
+            Ok(tx.query_row("SELECT count(*) FROM vaults", [], |r| r.get::<_, i64>(0))? == 0)
+        })?;
+        if empty {
+            state.store.blocking_write(|tx| state.apply_seeds(tx))?;
+        } else if !state.seeds.is_empty() {
+            tracing::info!("the data dir already holds state; the seed is applied by POST /_emulator/reset only");
+        }
+        Ok(state)
     }
+
+    /// The base URL for `{{publicUrl}}` in seeds: `--public-url`, else the
+    /// listen address.
+    pub fn public_url(&self) -> String {
+        match &self.config.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.config.listen),
+        }
+    }
+
+    /// Applies the start seeds (rendered now, so `{{now}}` is the time of
+    /// this start or reset) inside `tx`.
+    pub fn apply_seeds(&self, tx: &rusqlite::Transaction<'_>) -> crate::domain::Result<()> {
+        for source in &self.seeds {
+            self.apply_seed_text(tx, &source.text, &source.origin)?;
+        }
+        Ok(())
+    }
+
+    /// Renders, parses and applies one seed document inside `tx`; errors
+    /// name `origin`, the entry and the field.
+    pub fn apply_seed_text(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        text: &str,
+        origin: &str,
+    ) -> crate::domain::Result<()> {
+        use crate::domain::{seed, Error};
+        let now = self.clock.now();
+        let rendered = seed::render(text, now, &self.public_url())
+            .map_err(|e| Error::InvalidParameter(format!("{origin}: {e}")))?;
+        let parsed = seed::parse(&rendered)
+            .map_err(|e| Error::InvalidParameter(format!("{origin}: {e}")))?;
+        seed::apply(tx, &self.keyring, now, &self.config.region, parsed, origin)
+    }
+
+    /// `POST /_emulator/reset`: the state at start. Every resource is wiped,
+    /// the virtual clock goes back to the wall clock, and the start seeds are
+    /// applied again, in one transaction.
+    pub async fn reset(&self) -> crate::domain::Result<()> {
+        self.clock.set_offset(0);
+        let state = self.clone();
+        self.store
+            .write(move |tx| {
+                crate::domain::state::wipe(tx)?;
+                state.apply_seeds(tx)
+            })
+            .await
+    }
+}
+
+/// One seed document kept from start, re-applied by every reset.
+#[derive(Debug, Clone)]
+pub struct SeedSource {
+    /// The file it came from, for error messages.
+    pub origin: String,
+    /// Its text, before rendering.
+    pub text: String,
+}
+
+/// Reads `--seed`: a file, or every `*.json` in a directory (sorted by name).
+/// Each is checked by parsing it once now, so a bad seed stops the start.
+fn load_seeds(path: &std::path::Path) -> anyhow::Result<Vec<SeedSource>> {
+    let files = if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    files
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            Ok(SeedSource {
+                origin: file.display().to_string(),
+                text,
+            })
+        })
+        .collect()
 }
 
 /// The root key for a data dir: `--root-key` if given, else `root.key` if

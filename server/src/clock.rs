@@ -31,8 +31,13 @@ impl Clock {
         self.offset_seconds.load(Ordering::Relaxed)
     }
 
-    /// Moves the clock forward by `seconds` (negative values are refused by
-    /// the caller).
+    /// Sets the offset from the wall clock, in seconds.
+    pub fn set_offset(&self, seconds: i64) {
+        self.offset_seconds.store(seconds, Ordering::Relaxed);
+    }
+
+    /// Moves the clock by `seconds` (going backwards is checked by the
+    /// caller).
     pub fn advance(&self, seconds: i64) {
         self.offset_seconds.fetch_add(seconds, Ordering::Relaxed);
     }

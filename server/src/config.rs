@@ -63,6 +63,10 @@ pub struct ServeConfig {
     /// generated (and kept in the data dir when there is one).
     #[arg(long, env = "OCI_EMULATOR_ROOT_KEY", hide_env_values = true)]
     pub root_key: Option<String>,
+    /// Seed file, or a directory whose `*.json` files are applied in name
+    /// order: vaults, keys and secrets present at start and after every reset.
+    #[arg(long, env = "OCI_EMULATOR_SEED")]
+    pub seed: Option<PathBuf>,
     /// Log format.
     #[arg(
         long,
@@ -86,6 +90,7 @@ impl ServeConfig {
             region: "us-ashburn-1".into(),
             public_url: None,
             root_key: None,
+            seed: None,
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
         }

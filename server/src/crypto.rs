@@ -194,6 +194,15 @@ impl Keyring {
         &self.root
     }
 
+    /// Drops every unsealed key from the cache (after a reset or an import,
+    /// when key versions may have been replaced).
+    pub fn forget(&self) {
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// The material of key version `id`, unsealing `sealed` on first use.
     pub fn material(
         &self,

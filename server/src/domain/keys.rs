@@ -223,9 +223,22 @@ fn new_version(
     region: &str,
     key: &Key,
 ) -> Result<KeyVersion> {
-    let id = new_ocid(OcidKind::KeyVersion, region);
     let material = random_bytes(key.key_shape.length as usize);
-    let sealed = keyring.root().seal_material(&id, &material)?;
+    let id = new_ocid(OcidKind::KeyVersion, region);
+    insert_version(tx, keyring, now, id, key, &material)
+}
+
+/// Adds key version `id` with the given material (sealed under the root
+/// key before it is stored). `material` must be `key.key_shape.length` bytes.
+pub fn insert_version(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    now: OffsetDateTime,
+    id: String,
+    key: &Key,
+    material: &[u8],
+) -> Result<KeyVersion> {
+    let sealed = keyring.root().seal_material(&id, material)?;
     let version = KeyVersion {
         id,
         key_id: key.id.clone(),
@@ -246,6 +259,15 @@ fn new_version(
         params![version.id, version.key_id, seq, store::doc(&version)?],
     )?;
     Ok(version)
+}
+
+/// Writes a key version row with its ordering number `seq` (snapshot import).
+pub fn save_version(tx: &Transaction<'_>, version: &KeyVersion, seq: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO key_versions (id, key_id, seq, doc) VALUES (?1, ?2, ?3, ?4)",
+        params![version.id, version.key_id, seq, store::doc(version)?],
+    )?;
+    Ok(())
 }
 
 /// `CreateKey` in `vault` (which must be `ACTIVE`): a new `ENABLED` key with

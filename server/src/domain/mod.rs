@@ -6,6 +6,8 @@
 pub mod ids;
 pub mod keys;
 pub mod secrets;
+pub mod seed;
+pub mod state;
 pub mod vaults;
 
 use serde::{Deserialize, Serialize};

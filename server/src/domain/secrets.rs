@@ -261,7 +261,8 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn save(tx: &Transaction<'_>, secret: &Secret) -> Result<()> {
+/// Writes a secret row (insert or update).
+pub fn save(tx: &Transaction<'_>, secret: &Secret) -> Result<()> {
     tx.execute(
         "INSERT INTO secrets (id, vault_id, compartment_id, name, doc) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET compartment_id = ?3, doc = ?5",
@@ -276,7 +277,8 @@ fn save(tx: &Transaction<'_>, secret: &Secret) -> Result<()> {
     Ok(())
 }
 
-fn save_version(tx: &Transaction<'_>, version: &SecretVersion) -> Result<()> {
+/// Writes a secret version row (insert or update).
+pub fn save_version(tx: &Transaction<'_>, version: &SecretVersion) -> Result<()> {
     tx.execute(
         "INSERT INTO secret_versions (secret_id, version_number, doc) VALUES (?1, ?2, ?3)
          ON CONFLICT (secret_id, version_number) DO UPDATE SET doc = ?3",
@@ -316,7 +318,9 @@ fn usable_key(
     Ok((key, version))
 }
 
-fn seal_content(
+/// Encrypts `content` as version `version_number` of `secret_id` under a
+/// fresh data key wrapped by `key_version` (stages left empty).
+pub fn seal_content(
     keyring: &Keyring,
     key_version: &KeyVersion,
     secret_id: &str,

@@ -115,7 +115,8 @@ pub struct NewVault {
     pub tags: Tags,
 }
 
-fn save(tx: &Transaction<'_>, vault: &Vault) -> Result<()> {
+/// Writes a vault row (insert or update).
+pub fn save(tx: &Transaction<'_>, vault: &Vault) -> Result<()> {
     tx.execute(
         "INSERT INTO vaults (id, compartment_id, vault_key, doc) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET compartment_id = ?2, doc = ?4",

@@ -27,6 +27,7 @@ use crate::services::{self, Ctx, Endpoint};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/_emulator/health", get(health))
+        .merge(services::emulator_admin::routes())
         .fallback(oci_request)
         .with_state(state)
 }

@@ -3,6 +3,7 @@
 //! convert. [`dispatch`] is the one place an [`Operation`] meets its handler.
 
 pub mod common;
+pub mod emulator_admin;
 pub mod kms_crypto;
 pub mod kms_management;
 pub mod kms_vaults;

@@ -1,0 +1,174 @@
+//! The emulator's own endpoints under `/_emulator/` (not OCI APIs, so no
+//! signature): reset, whole-state snapshots, virtual time and seeding at
+//! run time. Errors keep OCI's body shape `{"code","message"}`.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::app::AppState;
+use crate::domain::{self, state::Snapshot, Error};
+use crate::error::ApiError;
+use crate::services::common::format_time;
+use crate::services::parse_json;
+
+/// The admin routes, to be merged into the main router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/state", get(export_state).put(import_state))
+        .route("/_emulator/time", get(get_time).post(move_time))
+        .route("/_emulator/seed", post(seed))
+}
+
+/// `POST /_emulator/reset`: back to the state at start (seeds applied, the
+/// clock at the wall clock). Answers the new state's counts.
+async fn reset(State(app): State<AppState>) -> Result<Response, ApiError> {
+    app.reset().await?;
+    app.keyring.forget();
+    tracing::info!("state reset to the start seed");
+    counts(&app).await
+}
+
+async fn counts(app: &AppState) -> Result<Response, ApiError> {
+    let (vaults, keys, secrets) = app
+        .store
+        .read(|tx| {
+            let count = |table: &str| -> domain::Result<i64> {
+                Ok(tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+            };
+            Ok((count("vaults")?, count("keys")?, count("secrets")?))
+        })
+        .await?;
+    Ok(Json(json!({"vaults": vaults, "keys": keys, "secrets": secrets})).into_response())
+}
+
+/// `GET /_emulator/state`: every stored document (material sealed, content
+/// encrypted), the root key check and the clock offset.
+async fn export_state(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let offset = app.clock.offset_seconds();
+    let state = app.clone();
+    let snapshot = app
+        .store
+        .read(move |tx| domain::state::export(tx, &state.keyring, offset))
+        .await?;
+    Ok(Json(snapshot).into_response())
+}
+
+/// `PUT /_emulator/state`: replaces the whole state with a snapshot; a bad
+/// snapshot (400 naming the list, entry and field) changes nothing.
+async fn import_state(
+    State(app): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let snapshot: Snapshot = parse_json(&body)?;
+    let offset = snapshot.clock_offset_seconds;
+    let state = app.clone();
+    app.store
+        .write(move |tx| domain::state::import(tx, &state.keyring, snapshot))
+        .await?;
+    app.clock.set_offset(offset);
+    app.keyring.forget();
+    counts(&app).await
+}
+
+/// `GET /_emulator/time`: `{"now": RFC 3339, "offsetSeconds": N}`.
+async fn get_time(State(app): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({"now": format_time(app.clock.now()), "offsetSeconds": app.clock.offset_seconds()}))
+}
+
+/// Body of `POST /_emulator/time`: exactly one of the two.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MoveTime {
+    /// Seconds to move by.
+    advance_seconds: Option<i64>,
+    /// The time to move to, RFC 3339.
+    set: Option<String>,
+}
+
+/// `POST /_emulator/time`: moves the clock. Scheduled deletions whose time
+/// passes complete. Moving before the newest existing event (a resource's
+/// creation) is a 400, since it would make history run backwards.
+async fn move_time(
+    State(app): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let request: MoveTime = parse_json(&body)?;
+    let now = app.clock.now();
+    let target = match (request.advance_seconds, request.set.as_deref()) {
+        (Some(seconds), None) => now
+            .checked_add(time::Duration::seconds(seconds))
+            .ok_or_else(|| ApiError::invalid("advanceSeconds is out of range."))?,
+        (None, Some(text)) => {
+            OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| ApiError::invalid("set must be an RFC 3339 date-time."))?
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "Give exactly one of advanceSeconds and set.",
+            ))
+        }
+    };
+    if target < now {
+        let newest = app.store.read(newest_event).await?;
+        if newest.is_some_and(|t| target < t) {
+            return Err(ApiError::invalid(format!(
+                "The clock cannot move back past existing events (the newest is at {}).",
+                format_time(newest.unwrap_or(now))
+            )));
+        }
+    }
+    match request.advance_seconds {
+        Some(seconds) => app.clock.advance(seconds),
+        None => {
+            let from_wall = target - OffsetDateTime::now_utc();
+            app.clock
+                .set_offset(from_wall.as_seconds_f64().round() as i64);
+        }
+    }
+    Ok(get_time(State(app)).await.into_response())
+}
+
+/// The latest `timeCreated` of any stored resource.
+fn newest_event(tx: &rusqlite::Transaction<'_>) -> domain::Result<Option<OffsetDateTime>> {
+    let mut newest = None;
+    for table in [
+        "vaults",
+        "keys",
+        "key_versions",
+        "secrets",
+        "secret_versions",
+    ] {
+        let docs: Vec<serde_json::Value> =
+            crate::store::query_docs(tx, &format!("SELECT doc FROM {table}"), rusqlite::params![])?;
+        for doc in docs {
+            let at = doc["timeCreated"].as_str().and_then(|t| {
+                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            });
+            newest = newest.max(at);
+        }
+    }
+    Ok(newest)
+}
+
+/// `POST /_emulator/seed`: applies one seed document now, on top of the
+/// current state; an existing OCID or name is a 400 naming the entry, and
+/// changes nothing.
+async fn seed(State(app): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::invalid("The seed must be UTF-8 JSON."))?;
+    let state = app.clone();
+    app.store
+        .write(move |tx| state.apply_seed_text(tx, &text, "request body"))
+        .await
+        .map_err(|e| match e {
+            Error::InvalidParameter(m) => ApiError::invalid(m),
+            other => ApiError::from(other),
+        })?;
+    counts(&app).await
+}
