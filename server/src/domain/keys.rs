@@ -56,6 +56,17 @@ pub enum Algorithm {
     Ecdsa,
 }
 
+impl Algorithm {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Aes => "AES",
+            Algorithm::Rsa => "RSA",
+            Algorithm::Ecdsa => "ECDSA",
+        }
+    }
+}
+
 /// `protectionMode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -66,6 +77,17 @@ pub enum ProtectionMode {
     Software,
     /// Material in an external key manager (not emulated).
     External,
+}
+
+impl ProtectionMode {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ProtectionMode::Hsm => "HSM",
+            ProtectionMode::Software => "SOFTWARE",
+            ProtectionMode::External => "EXTERNAL",
+        }
+    }
 }
 
 /// A validated AES key shape: `length` in bytes.
@@ -89,7 +111,7 @@ impl KeyShape {
             ))),
             Algorithm::Rsa | Algorithm::Ecdsa => Err(Error::InvalidParameter(format!(
                 "keyShape algorithm {} is not emulated yet; the emulator supports AES keys (length 16, 24 or 32).",
-                if algorithm == Algorithm::Rsa { "RSA" } else { "ECDSA" }
+                algorithm.as_str()
             ))),
         }
     }
@@ -455,7 +477,7 @@ pub fn cancel_deletion(
 ) -> Result<Key> {
     let mut key = for_change(tx, &vault.id, id, if_match, now)?;
     if key.lifecycle_state != KeyState::PendingDeletion {
-        return Err(incorrect(&key, "have its deletion cancelled"));
+        return Err(incorrect(&key, "taken out of deletion"));
     }
     if key.scheduled_with_vault {
         vault.ensure_active()?;

@@ -182,6 +182,11 @@ impl NewContent {
         let bytes = crypto::KeyBytes::new(B64.decode(content.trim()).map_err(|_| {
             Error::InvalidParameter("secretContent.content is not valid base64.".into())
         })?);
+        if bytes.is_empty() {
+            return Err(Error::InvalidParameter(
+                "secretContent.content must not be empty.".into(),
+            ));
+        }
         if bytes.len() > MAX_CONTENT_BYTES {
             return Err(Error::InvalidParameter(format!(
                 "secretContent.content is {} bytes; the limit is {MAX_CONTENT_BYTES} bytes.",

@@ -160,17 +160,7 @@ async fn pipeline(
         }
     };
     *operation = Some(op);
-    let body = to_bytes(body, app.config.max_body_bytes)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!(
-                    "The request body is larger than {} bytes.",
-                    app.config.max_body_bytes
-                ),
-            )
-        })?;
+    let body = read_body(&parts.headers, body, app.config.max_body_bytes).await?;
 
     let path_and_query = parts
         .uri
@@ -213,6 +203,52 @@ async fn pipeline(
         base_url,
     };
     Ok(services::dispatch(app, &ctx).await?.into_response())
+}
+
+/// How long a client may take to send its body once the headers are in.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads the body: over `limit` bytes (declared in `content-length` or
+/// actually sent) → 413 `PayloadTooLarge`; a body that breaks off, is
+/// malformed (bad chunking) or does not arrive within [`BODY_TIMEOUT`] →
+/// 400 `CannotParseRequest`.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The request body is larger than {limit} bytes."),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, limit)).await {
+        Err(_) => Err(ApiError::new(
+            ErrorCode::CannotParseRequest,
+            format!(
+                "The request body did not arrive within {} s.",
+                BODY_TIMEOUT.as_secs()
+            ),
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e))
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) =>
+        {
+            Err(too_large())
+        }
+        Ok(Err(_)) => Err(ApiError::new(
+            ErrorCode::CannotParseRequest,
+            "The request body could not be read completely.",
+        )),
+    }
 }
 
 /// A response for a status with an empty body.

@@ -224,6 +224,11 @@ impl Tenancy {
         })
     }
 
+    /// Whether `id` is the tenancy or one of its compartments.
+    pub fn has_compartment(&self, id: &str) -> bool {
+        id == self.file.tenancy.id || self.file.compartments.iter().any(|c| c.id == id)
+    }
+
     /// The tenancy's OCID.
     pub fn id(&self) -> &str {
         &self.file.tenancy.id

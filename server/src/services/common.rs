@@ -2,6 +2,8 @@
 //! tags, pagination (`limit`/`page` ↔ `opc-next-page`), sorting, and
 //! `opc-retry-token` replay.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize, Serializer};
 use time::format_description::FormatItem;
 use time::macros::format_description;
@@ -35,36 +37,101 @@ pub fn ser_opt_time<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S
     }
 }
 
-/// `freeformTags` and `definedTags` as they appear in requests.
+/// `freeformTags` and `definedTags` as they appear in requests. The types
+/// are OCI's (`map<string,string>` and `map<string,map<string,any>>`), so a
+/// wrong shape is a 400 naming the field, before anything is stored.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TagsIn {
     /// `freeformTags`: string → string.
-    pub freeform_tags: Option<serde_json::Map<String, serde_json::Value>>,
+    pub freeform_tags: Option<BTreeMap<String, String>>,
     /// `definedTags`: namespace → key → value.
-    pub defined_tags: Option<serde_json::Map<String, serde_json::Value>>,
+    pub defined_tags: Option<BTreeMap<String, serde_json::Map<String, serde_json::Value>>>,
 }
 
+/// OCI's limits on tags: at most 64 per resource; keys 1–100 characters
+/// without control characters; free-form values up to 256 characters.
+const MAX_TAGS: usize = 64;
+
 impl TagsIn {
-    /// Tags for a new resource.
-    pub fn into_tags(self) -> Tags {
-        Tags {
-            freeform: self.freeform_tags.unwrap_or_default(),
-            defined: self.defined_tags.unwrap_or_default(),
+    /// Checks OCI's tag limits (400 `InvalidParameter` naming the field).
+    fn validate(&self) -> Result<(), ApiError> {
+        let free = self.freeform_tags.as_ref();
+        let defined = self.defined_tags.as_ref();
+        let count = free.map_or(0, BTreeMap::len)
+            + defined.map_or(0, |d| d.values().map(serde_json::Map::len).sum());
+        if count > MAX_TAGS {
+            return Err(ApiError::invalid(format!(
+                "A resource can have at most {MAX_TAGS} tags."
+            )));
         }
+        let bad_key =
+            |k: &str| k.is_empty() || k.chars().count() > 100 || k.chars().any(char::is_control);
+        for (k, v) in free.into_iter().flatten() {
+            if bad_key(k) || v.chars().count() > 256 {
+                return Err(ApiError::invalid(
+                    "freeformTags keys must be 1 to 100 characters without control characters, values at most 256 characters.",
+                ));
+            }
+        }
+        for (ns, tags) in defined.into_iter().flatten() {
+            if bad_key(ns) || tags.keys().any(|k| bad_key(k)) {
+                return Err(ApiError::invalid(
+                    "definedTags namespaces and keys must be 1 to 100 characters without control characters.",
+                ));
+            }
+        }
+        Ok(())
     }
 
-    /// Tags for an update: `None` when neither was given; each given map
-    /// replaces the stored one (OCI's update semantics).
+    /// `freeformTags` as stored.
+    pub fn freeform_map(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        self.freeform_tags.as_ref().map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect()
+        })
+    }
+
+    /// `definedTags` as stored.
+    pub fn defined_map(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        self.defined_tags.as_ref().map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::Object(v.clone())))
+                .collect()
+        })
+    }
+
+    /// Tags for a new resource.
+    pub fn into_tags(self) -> Result<Tags, ApiError> {
+        self.validate()?;
+        Ok(Tags {
+            freeform: self.freeform_map().unwrap_or_default(),
+            defined: self.defined_map().unwrap_or_default(),
+        })
+    }
+
+    /// The same tags, after checking OCI's limits (for updates, which merge
+    /// inside a store transaction).
+    pub fn checked(self) -> Result<Self, ApiError> {
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Tags for an update (call [`TagsIn::checked`] first): `None` when
+    /// neither was given; each given map replaces the stored one (OCI's
+    /// update semantics).
     pub fn merge_into(self, current: &Tags) -> Option<Tags> {
         if self.freeform_tags.is_none() && self.defined_tags.is_none() {
             return None;
         }
         Some(Tags {
             freeform: self
-                .freeform_tags
+                .freeform_map()
                 .unwrap_or_else(|| current.freeform.clone()),
-            defined: self.defined_tags.unwrap_or_else(|| current.defined.clone()),
+            defined: self
+                .defined_map()
+                .unwrap_or_else(|| current.defined.clone()),
         })
     }
 }
@@ -87,6 +154,17 @@ impl From<&Tags> for TagsOut {
             defined_tags: t.defined.clone(),
         }
     }
+}
+
+/// Checks a `displayName`: 1 to 255 characters, no control characters.
+pub fn display_name(name: &str) -> Result<(), ApiError> {
+    let n = name.chars().count();
+    if n == 0 || n > 255 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "displayName must be 1 to 255 characters without control characters.",
+        ));
+    }
+    Ok(())
 }
 
 /// The largest `limit` accepted.

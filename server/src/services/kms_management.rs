@@ -183,12 +183,14 @@ fn key_reply(key: &DomainKey) -> Result<Reply, ApiError> {
 /// `CreateKey`: `POST /20180608/keys` at the vault's management endpoint.
 pub async fn create_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: CreateKeyDetails = ctx.json()?;
+    ctx.known_compartment(app, &details.compartment_id)?;
+    common::display_name(&details.display_name)?;
     let new = NewKey {
         compartment_id: details.compartment_id,
         display_name: details.display_name,
         key_shape: details.key_shape.parse()?,
         protection_mode: details.protection_mode.unwrap_or(ProtectionMode::Hsm),
-        tags: details.tags.into_tags(),
+        tags: details.tags.into_tags()?,
     };
     let (now, region, scope, vault_key) = (
         app.clock.now(),
@@ -234,7 +236,10 @@ pub async fn get_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only.
 pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
+    ctx.known_compartment(app, &compartment)?;
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
+    let algorithm = ctx.query_enum("algorithm", &["AES", "RSA", "ECDSA"])?;
+    let protection = ctx.query_enum("protectionMode", &["HSM", "SOFTWARE", "EXTERNAL"])?;
     let (vault_key, now) = (ctx.vault_key().to_owned(), app.clock.now());
     let mut all = app
         .store
@@ -243,13 +248,11 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
             keys::list(tx, &vault.id, &compartment, now)
         })
         .await?;
-    if let Some(algorithm) = ctx.query("algorithm")? {
-        all.retain(|k| {
-            serde_json::to_value(k.key_shape.algorithm)
-                .ok()
-                .and_then(|v| v.as_str().map(|s| s == algorithm))
-                == Some(true)
-        });
+    if let Some(algorithm) = algorithm {
+        all.retain(|k| k.key_shape.algorithm.as_str() == algorithm);
+    }
+    if let Some(protection) = protection {
+        all.retain(|k| k.protection_mode.as_str() == protection);
     }
     if let Some(length) = ctx.query_number("length")? {
         all.retain(|k| u64::from(k.key_shape.length) == length);
@@ -288,7 +291,11 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `UpdateKey`: `PUT /20180608/keys/{keyId}`.
 pub async fn update_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let details: UpdateKeyDetails = ctx.json()?;
+    let mut details: UpdateKeyDetails = ctx.json()?;
+    details.tags = details.tags.checked()?;
+    if let Some(name) = &details.display_name {
+        common::display_name(name)?;
+    }
     let (vault_key, id, now, if_match) = (
         ctx.vault_key().to_owned(),
         ctx.param("keyId").to_owned(),

@@ -125,11 +125,13 @@ fn reply(v: &DomainVault, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `CreateVault`: `POST /20180608/vaults`.
 pub async fn create_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: CreateVaultDetails = ctx.json()?;
+    ctx.known_compartment(app, &details.compartment_id)?;
+    common::display_name(&details.display_name)?;
     let new = NewVault {
         compartment_id: details.compartment_id,
         display_name: details.display_name,
         vault_type: details.vault_type,
-        tags: details.tags.into_tags(),
+        tags: details.tags.into_tags()?,
     };
     let (now, region, scope) = (
         app.clock.now(),
@@ -162,6 +164,7 @@ pub async fn get_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `ListVaults`: `GET /20180608/vaults?compartmentId=…`, a bare array.
 pub async fn list_vaults(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
+    ctx.known_compartment(app, &compartment)?;
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
     let now = app.clock.now();
     let mut all = app
@@ -204,7 +207,11 @@ pub async fn list_vaults(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `UpdateVault`: `PUT /20180608/vaults/{vaultId}`.
 pub async fn update_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let details: UpdateVaultDetails = ctx.json()?;
+    let mut details: UpdateVaultDetails = ctx.json()?;
+    details.tags = details.tags.checked()?;
+    if let Some(name) = &details.display_name {
+        common::display_name(name)?;
+    }
     let (id, now, if_match) = (
         ctx.param("vaultId").to_owned(),
         app.clock.now(),

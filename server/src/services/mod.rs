@@ -132,6 +132,32 @@ impl Ctx {
         parse_json(&self.body).map(Some)
     }
 
+    /// Checks that `compartment_id` is the tenancy or one of its
+    /// compartments; OCI hides which it is, so an unknown one is 404
+    /// `NotAuthorizedOrNotFound`.
+    pub fn known_compartment(&self, app: &AppState, compartment_id: &str) -> Result<(), ApiError> {
+        if app.tenancy.has_compartment(compartment_id) {
+            Ok(())
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+
+    /// A query parameter that must be one of `allowed` (400 otherwise).
+    pub fn query_enum(
+        &self,
+        name: &'static str,
+        allowed: &[&str],
+    ) -> Result<Option<String>, ApiError> {
+        match self.query(name)? {
+            Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::invalid(format!(
+                "{name} must be one of {}.",
+                allowed.join(", ")
+            ))),
+            other => Ok(other),
+        }
+    }
+
     /// The endpoint key of the vault a management/crypto call came in on.
     pub fn vault_key(&self) -> &str {
         match &self.endpoint {
@@ -144,7 +170,7 @@ impl Ctx {
 /// Parses JSON with field paths in errors (see [`Ctx::json`]).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
@@ -154,6 +180,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ErrorCode::CannotParseRequest,
                 "The request body is not valid JSON.",
             ),
+            serde_json::error::Category::Data if inner.to_string().starts_with("missing field") => {
+                let detail = redact_values(&inner.to_string());
+                let at = if path == "." {
+                    String::new()
+                } else {
+                    format!(" in {path}")
+                };
+                ApiError::new(
+                    ErrorCode::MissingParameter,
+                    format!("A required field is absent{at}: {detail}."),
+                )
+            }
             serde_json::error::Category::Data => {
                 let detail = redact_values(&inner.to_string());
                 if path == "." {
@@ -163,7 +201,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 }
             }
         }
-    })
+    })?;
+    de.end().map_err(|_| {
+        ApiError::new(
+            ErrorCode::CannotParseRequest,
+            "The request body has data after its JSON value.",
+        )
+    })?;
+    Ok(value)
 }
 
 /// Removes quoted string values from serde's messages (`invalid type: string
@@ -318,6 +363,10 @@ mod tests {
             code_and_message("{\"displayName\":").0,
             ErrorCode::CannotParseRequest
         );
+        assert_eq!(
+            code_and_message("{\"displayName\":\"x\"}xyz").0,
+            ErrorCode::CannotParseRequest
+        );
     }
 
     #[test]
@@ -329,9 +378,9 @@ mod tests {
     }
 
     #[test]
-    fn missing_fields_are_invalid_parameters() {
+    fn missing_fields_are_missing_parameters() {
         let (code, message) = code_and_message("{}");
-        assert_eq!(code, ErrorCode::InvalidParameter);
+        assert_eq!(code, ErrorCode::MissingParameter);
         assert!(message.contains("displayName"), "{message}");
     }
 }

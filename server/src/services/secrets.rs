@@ -59,6 +59,7 @@ pub struct CreateSecretDetails {
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     secret_content: Option<SecretContentDetails>,
     enable_auto_generation: Option<bool>,
+    secret_rules: Option<serde_json::Value>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -157,6 +158,18 @@ impl From<&DomainVersion> for SecretVersion {
     }
 }
 
+/// `secretRules` (expiry, reuse) are not enforced by the emulator yet; a
+/// non-empty list is refused rather than silently dropped.
+fn refuse_rules(rules: Option<&serde_json::Value>) -> Result<(), ApiError> {
+    match rules {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(serde_json::Value::Array(list)) if list.is_empty() => Ok(()),
+        Some(_) => Err(ApiError::invalid(
+            "secretRules (SECRET_EXPIRY_RULE, SECRET_REUSE_RULE) are not emulated yet; omit them.",
+        )),
+    }
+}
+
 fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
     Ok(Reply::json(&Secret::new(s, false))?.etag(&s.etag))
 }
@@ -164,6 +177,8 @@ fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
 /// `CreateSecret`: `POST /20180608/secrets`.
 pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: CreateSecretDetails = ctx.json()?;
+    ctx.known_compartment(app, &details.compartment_id)?;
+    refuse_rules(details.secret_rules.as_ref())?;
     if details.enable_auto_generation == Some(true) {
         return Err(ApiError::invalid(
             "Secret auto-generation is not emulated yet; supply secretContent.",
@@ -183,7 +198,7 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
         description: details.description,
         metadata: details.metadata,
         content,
-        tags: details.tags.into_tags(),
+        tags: details.tags.into_tags()?,
     };
     let (now, region, scope) = (
         app.clock.now(),
@@ -217,8 +232,26 @@ pub async fn get_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `ListSecrets`: `GET /20180608/secrets?compartmentId=…[&name][&vaultId][&lifecycleState]`.
 pub async fn list_secrets(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
+    ctx.known_compartment(app, &compartment)?;
     let (name, vault_id) = (ctx.query("name")?, ctx.query("vaultId")?);
-    let state = ctx.query("lifecycleState")?;
+    let state = ctx.query("lifecycleState")?.map(|s| s.to_ascii_uppercase());
+    const STATES: &[&str] = &[
+        "CREATING",
+        "ACTIVE",
+        "UPDATING",
+        "DELETING",
+        "DELETED",
+        "SCHEDULING_DELETION",
+        "PENDING_DELETION",
+        "CANCELLING_DELETION",
+        "FAILED",
+    ];
+    if state.as_deref().is_some_and(|s| !STATES.contains(&s)) {
+        return Err(ApiError::invalid(format!(
+            "lifecycleState must be one of {}.",
+            STATES.join(", ")
+        )));
+    }
     let sort = common::sort(ctx, &["TIMECREATED", "NAME"])?;
     let now = app.clock.now();
     let mut all = app
@@ -248,7 +281,8 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
 
 /// `UpdateSecret`: `PUT /20180608/secrets/{secretId}`.
 pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let details: UpdateSecretDetails = ctx.json()?;
+    let mut details: UpdateSecretDetails = ctx.json()?;
+    refuse_rules(details.secret_rules.as_ref())?;
     if details.current_version_number.is_some()
         && (details.secret_content.is_some() || details.secret_rules.is_some())
     {
@@ -256,6 +290,7 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
             "currentVersionNumber cannot be combined with secretContent or secretRules in one request.",
         ));
     }
+    details.tags = details.tags.checked()?;
     let change = SecretUpdate {
         current_version_number: details.current_version_number,
         content: details
@@ -264,8 +299,8 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
             .transpose()?,
         description: details.description,
         metadata: details.metadata,
-        freeform_tags: details.tags.freeform_tags,
-        defined_tags: details.tags.defined_tags,
+        freeform_tags: details.tags.freeform_map(),
+        defined_tags: details.tags.defined_map(),
     };
     let (id, now, if_match) = (
         ctx.param("secretId").to_owned(),
