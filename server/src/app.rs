@@ -30,6 +30,9 @@ pub struct Inner {
     pub clock: Clock,
     /// When the process started, for the health endpoint.
     pub started: Instant,
+    /// Fault rules and rate limits (`--faults`, `/_emulator/faults`);
+    /// `faults.reset_to_start()` restores the start-up document.
+    pub faults: crate::faults::Faults,
 }
 
 impl std::ops::Deref for AppState {
@@ -51,6 +54,7 @@ impl AppState {
             }
             None => Tenancy::embedded(),
         };
+        let faults = crate::faults::Faults::load(config.faults.as_deref())?;
         let (store, root) = match &config.data_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
@@ -74,6 +78,7 @@ impl AppState {
             keyring: Keyring::new(root),
             clock: Clock::default(),
             started: Instant::now(),
+            faults,
         })))
     }
 }
@@ -167,7 +172,12 @@ impl Application {
     ) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(self.listener, router).with_graceful_shutdown(async move {
+        // The listener wrapper and connect info let fault rules drop or reset a connection.
+        let serve = axum::serve(
+            crate::faults::conn::FaultListener(self.listener),
+            router.into_make_service_with_connect_info::<crate::faults::conn::ConnHandle>(),
+        )
+        .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stopped_tx.send(());
         });

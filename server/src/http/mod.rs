@@ -3,16 +3,17 @@
 //!
 //! Pipeline (DESIGN.md), each step once, in [`oci_request`]:
 //! request id → endpoint and route (the [`Operation`]) → body → authenticate
-//! (signature → principal) → handler (`services`) → response headers → one
-//! log line. Faults and authorisation slot in between authentication and the
-//! handler in later issues.
+//! (signature → principal) → faults and rate limits (`faults`) → handler
+//! (`services`) → response headers → one log line. `beforeAuth` fault rules
+//! fire right after routing. Authorisation slots in between the fault step
+//! and the handler in a later issue.
 
 pub mod signature;
 
 use std::time::Instant;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,6 +21,7 @@ use axum::{Json, Router};
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::faults::{self, conn::ConnHandle};
 use crate::operation::{route, Operation, Route, Service};
 use crate::services::{self, Ctx, Endpoint};
 
@@ -27,6 +29,7 @@ use crate::services::{self, Ctx, Endpoint};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/_emulator/health", get(health))
+        .merge(crate::faults::api::routes())
         .fallback(oci_request)
         .with_state(state)
 }
@@ -113,11 +116,13 @@ async fn oci_request(State(app): State<AppState>, request: Request) -> Response 
     let path = parts.uri.path().to_owned();
     let method = parts.method.clone();
     let mut operation: Option<Operation> = None;
-    let result = pipeline(&app, parts, body, &request_id, &mut operation).await;
+    let mut fired = faults::Applied::default();
+    let result = pipeline(&app, parts, body, &request_id, &mut operation, &mut fired).await;
     let mut response = match result {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
+    fired.stamp(&mut response);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("opc-request-id", value);
     }
@@ -139,7 +144,12 @@ async fn pipeline(
     body: Body,
     request_id: &str,
     operation: &mut Option<Operation>,
+    fired: &mut faults::Applied,
 ) -> Result<Response, ApiError> {
+    let conn = parts
+        .extensions
+        .get::<ConnectInfo<ConnHandle>>()
+        .map(|c| c.0.clone());
     let host = parts
         .headers
         .get(header::HOST)
@@ -159,6 +169,24 @@ async fn pipeline(
         }
     };
     *operation = Some(op);
+    if app.faults.is_active() {
+        let target = faults::Target::bare(op);
+        let now = app.clock.now();
+        let stage = faults::Stage::BeforeAuth;
+        if let Some(r) = faults::step(
+            &app.faults,
+            stage,
+            &target,
+            now,
+            conn.as_ref(),
+            request_id,
+            fired,
+        )
+        .await
+        {
+            return Ok(r);
+        }
+    }
     let body = to_bytes(body, app.config.max_body_bytes)
         .await
         .map_err(|_| {
@@ -190,6 +218,26 @@ async fn pipeline(
     let principal = app.tenancy.principal(&verified.key_id).ok_or_else(|| {
         ApiError::from(signature::AuthError::UnknownKey("key has no user".into()))
     })?;
+    if app.faults.is_active() {
+        // Authorisation (issue 3) goes after this step.
+        let query = parts.uri.query();
+        let target = faults::target::resolve(app, op, &params, query, &body, &principal).await;
+        let now = app.clock.now();
+        let stage = faults::Stage::AfterAuth;
+        if let Some(r) = faults::step(
+            &app.faults,
+            stage,
+            &target,
+            now,
+            conn.as_ref(),
+            request_id,
+            fired,
+        )
+        .await
+        {
+            return Ok(r);
+        }
+    }
 
     if !op.spec().implemented {
         return Err(ApiError::new(
@@ -211,7 +259,10 @@ async fn pipeline(
         endpoint,
         base_url,
     };
-    Ok(services::dispatch(app, &ctx).await?.into_response())
+    let result = services::dispatch(app, &ctx)
+        .await
+        .map(IntoResponse::into_response);
+    fired.after_handler(result)
 }
 
 /// A response for a status with an empty body.
