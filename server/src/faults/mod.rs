@@ -57,6 +57,9 @@ pub const FAULT_HEADER: &str = "x-oci-emulator-fault";
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FaultDocument {
+    /// Free text saying what the document is for (profiles carry one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Seeds every rule's generator (with the rule's id); default 0.
     #[serde(default)]
     pub seed: u64,
@@ -631,6 +634,50 @@ mod tests {
         assert_eq!(f.add_rule(named).unwrap(), None);
         assert!(f.remove("rule-1"));
         assert!(!f.remove("rule-1"));
+    }
+
+    #[test]
+    fn every_shipped_profile_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/faults");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let faults = Faults::load(Some(&path)).unwrap_or_else(|e| panic!("{e:#}"));
+            assert!(faults.is_active(), "{}", path.display());
+            let doc: FaultDocument = parse(&std::fs::read(&path).unwrap()).unwrap();
+            assert!(
+                doc.description.is_some(),
+                "{} has no description",
+                path.display()
+            );
+            names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "flaky-5-percent.json",
+                "oci-like-rate-limits.json",
+                "slow-crypto.json",
+                "throttled-secrets.json",
+                "vault-outage.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_faults_file_is_refused_with_its_field() {
+        let dir = std::env::temp_dir().join(format!("faults-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.json");
+        std::fs::write(
+            &path,
+            br#"{"rules": [{"id": "a", "action": {"hangMs": -1}}]}"#,
+        )
+        .unwrap();
+        let err = format!("{:#}", Faults::load(Some(&path)).unwrap_err());
+        assert!(err.contains("rules[0].action.hangMs"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     /// The per-request cost of an empty rule set: one atomic load. Printed
