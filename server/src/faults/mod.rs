@@ -37,11 +37,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use axum::http::HeaderValue;
+use axum::extract::ConnectInfo;
+use axum::http::{Extensions, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::app::AppState;
 use crate::error::{ApiError, InjectedError};
 use crate::iam::tenancy::Principal;
 use crate::operation::Operation;
@@ -442,15 +444,17 @@ impl Applied {
 /// `None` to go on (after any injected latency). Never holds a lock while
 /// sleeping.
 pub async fn step(
-    faults: &Faults,
+    app: &AppState,
     stage: Stage,
     target: &Target<'_>,
-    now: OffsetDateTime,
-    conn: Option<&ConnHandle>,
+    extensions: &Extensions,
     request_id: &str,
     applied: &mut Applied,
 ) -> Option<Response> {
-    let fired = faults.decide(stage, target, now, Instant::now());
+    let fired = app
+        .faults
+        .decide(stage, target, app.clock.now(), Instant::now());
+    let conn = extensions.get::<ConnectInfo<ConnHandle>>().map(|c| &c.0);
     for f in fired {
         tracing::info!(
             opc_request_id = %request_id,
@@ -680,20 +684,50 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
-    /// The per-request cost of an empty rule set: one atomic load. Printed
-    /// so `cargo test --release -- --nocapture empty_rule_set` shows it;
-    /// the bound is loose (a request costs tens of microseconds).
-    #[test]
-    fn empty_rule_set_costs_nanoseconds() {
-        let f = Faults::new(FaultDocument::default()).unwrap();
-        let n = 1_000_000u32;
-        let start = Instant::now();
-        let mut hits = 0u32;
+    /// Benchmark: what the fault steps add to a request when no rule or
+    /// limit exists (two atomic loads, the empty accumulator, the header
+    /// check), against the cheapest request the pipeline serves (unsigned,
+    /// answered 401 right after routing). `cargo test --release
+    /// empty_rule_set -- --nocapture` prints the numbers; the test holds the
+    /// overhead under 1 % of that cheapest request.
+    #[tokio::test(flavor = "current_thread")]
+    async fn empty_rule_set_overhead_is_negligible() {
+        use std::hint::black_box;
+        use tower::ServiceExt as _;
+        let app = AppState::new(crate::ServeConfig::for_tests(
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+        let router = crate::http::router(app.clone());
+        let request = || {
+            axum::http::Request::builder()
+                .uri("/20180608/vaults?compartmentId=c")
+                .header("host", "emulator.test")
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let n = 5_000u32;
+        let started = Instant::now();
         for _ in 0..n {
-            hits += u32::from(std::hint::black_box(&f).is_active());
+            let response = router.clone().oneshot(request()).await.unwrap();
+            assert_eq!(black_box(response).status(), 401);
         }
-        let per_call = start.elapsed() / n;
-        println!("empty rule set: {per_call:?} per request ({hits} active)");
-        assert!(per_call < Duration::from_micros(1), "{per_call:?}");
+        let per_request = started.elapsed() / n;
+
+        let m = 1_000_000u32;
+        let mut response = crate::http::empty(axum::http::StatusCode::OK);
+        let started = Instant::now();
+        for _ in 0..m {
+            let applied = black_box(Applied::default());
+            let active = black_box(&app.faults).is_active() || black_box(&app.faults).is_active();
+            applied.stamp(black_box(&mut response));
+            black_box(active);
+        }
+        let per_step = started.elapsed() / m;
+        println!("empty rule set: {per_step:?} per request; cheapest request: {per_request:?}");
+        assert!(
+            per_step * 100 < per_request,
+            "{per_step:?} vs {per_request:?}"
+        );
     }
 }

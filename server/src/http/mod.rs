@@ -13,7 +13,7 @@ pub mod signature;
 use std::time::Instant;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,7 +21,7 @@ use axum::{Json, Router};
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::faults::{self, conn::ConnHandle};
+use crate::faults;
 use crate::operation::{route, Operation, Route, Service};
 use crate::services::{self, Ctx, Endpoint};
 
@@ -146,10 +146,6 @@ async fn pipeline(
     operation: &mut Option<Operation>,
     fired: &mut faults::Applied,
 ) -> Result<Response, ApiError> {
-    let conn = parts
-        .extensions
-        .get::<ConnectInfo<ConnHandle>>()
-        .map(|c| c.0.clone());
     let host = parts
         .headers
         .get(header::HOST)
@@ -171,18 +167,9 @@ async fn pipeline(
     *operation = Some(op);
     if app.faults.is_active() {
         let target = faults::Target::bare(op);
-        let now = app.clock.now();
         let stage = faults::Stage::BeforeAuth;
-        if let Some(r) = faults::step(
-            &app.faults,
-            stage,
-            &target,
-            now,
-            conn.as_ref(),
-            request_id,
-            fired,
-        )
-        .await
+        if let Some(r) =
+            faults::step(app, stage, &target, &parts.extensions, request_id, fired).await
         {
             return Ok(r);
         }
@@ -222,18 +209,9 @@ async fn pipeline(
         // Authorisation (issue 3) goes after this step.
         let query = parts.uri.query();
         let target = faults::target::resolve(app, op, &params, query, &body, &principal).await;
-        let now = app.clock.now();
         let stage = faults::Stage::AfterAuth;
-        if let Some(r) = faults::step(
-            &app.faults,
-            stage,
-            &target,
-            now,
-            conn.as_ref(),
-            request_id,
-            fired,
-        )
-        .await
+        if let Some(r) =
+            faults::step(app, stage, &target, &parts.extensions, request_id, fired).await
         {
             return Ok(r);
         }
