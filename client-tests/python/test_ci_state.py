@@ -220,3 +220,16 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path):
         assert emu.proc.wait(timeout=10) == 0
     finally:
         emu.stop()
+
+
+def test_reset_restores_the_fault_rules_of_the_start_file(tmp_path):
+    emu = start_emulator(tmp_path, {"OCI_EMULATOR_SEED": SEED, "OCI_EMULATOR_FAULTS": "fixtures/faults/slow-crypto.json"})
+    try:
+        assert [r["id"] for r in requests.get(emu.base_url + "/_emulator/faults").json()["rules"]] == ["slow-crypto"]
+        assert requests.delete(emu.base_url + "/_emulator/faults").status_code in (200, 204)
+        assert requests.get(emu.base_url + "/_emulator/faults").json()["rules"] == []
+        requests.post(emu.base_url + "/_emulator/reset").raise_for_status()
+        rules = requests.get(emu.base_url + "/_emulator/faults").json()["rules"]
+        assert [(r["id"], r["fired"]) for r in rules] == [("slow-crypto", 0)]
+    finally:
+        emu.stop()

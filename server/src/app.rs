@@ -32,6 +32,9 @@ pub struct Inner {
     pub started: Instant,
     /// The `--seed` documents, applied at start and by every reset.
     pub seeds: Vec<SeedSource>,
+    /// Fault rules and rate limits (`--faults`, `/_emulator/faults`);
+    /// `faults.reset_to_start()` restores the start-up document.
+    pub faults: crate::faults::Faults,
 }
 
 impl std::ops::Deref for AppState {
@@ -53,6 +56,7 @@ impl AppState {
             }
             None => Tenancy::embedded(),
         };
+        let faults = crate::faults::Faults::load(config.faults.as_deref())?;
         let (store, root) = match &config.data_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
@@ -81,6 +85,7 @@ impl AppState {
             clock: Clock::default(),
             started: Instant::now(),
             seeds,
+            faults,
         }));
         let empty = state.store.blocking_write(|tx| {
             Ok(tx.query_row("SELECT count(*) FROM vaults", [], |r| r.get::<_, i64>(0))? == 0)
@@ -129,10 +134,12 @@ impl AppState {
     }
 
     /// `POST /_emulator/reset`: the state at start. Every resource is wiped,
-    /// the virtual clock goes back to the wall clock, and the start seeds are
-    /// applied again, in one transaction.
+    /// the virtual clock goes back to the wall clock, the fault rules of the
+    /// `--faults` file come back (with fresh counters and seeded sequences),
+    /// and the start seeds are applied again, in one transaction.
     pub async fn reset(&self) -> crate::domain::Result<()> {
         self.clock.set_offset(0);
+        self.faults.reset_to_start();
         let state = self.clone();
         self.store
             .write(move |tx| {
@@ -268,7 +275,12 @@ impl Application {
     ) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(self.listener, router).with_graceful_shutdown(async move {
+        // The listener wrapper and connect info let fault rules drop or reset a connection.
+        let serve = axum::serve(
+            crate::faults::conn::FaultListener(self.listener),
+            router.into_make_service_with_connect_info::<crate::faults::conn::ConnHandle>(),
+        )
+        .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stopped_tx.send(());
         });

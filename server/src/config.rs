@@ -78,6 +78,11 @@ pub struct ServeConfig {
     /// Largest request body accepted, in bytes (larger → 413 PayloadTooLarge).
     #[arg(long, env = "OCI_EMULATOR_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Fault rules and rate limits to start with (JSON, README "Chaos
+    /// testing"); `/_emulator/faults` changes them at run time and a reset
+    /// restores these. Default: none.
+    #[arg(long, env = "OCI_EMULATOR_FAULTS")]
+    pub faults: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -93,6 +98,7 @@ impl ServeConfig {
             seed: None,
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
+            faults: None,
         }
     }
 }

@@ -101,6 +101,26 @@ impl ErrorCode {
             ServiceUnavailable => "ServiceUnavailable",
         }
     }
+
+    /// The code OCI usually sends with `status`, for fault rules that name
+    /// only a status (`None`: the rule must name a code).
+    pub const fn default_for_status(status: u16) -> Option<Self> {
+        use ErrorCode::*;
+        Some(match status {
+            400 => InvalidParameter,
+            401 => NotAuthenticated,
+            404 => NotAuthorizedOrNotFound,
+            405 => MethodNotAllowed,
+            409 => IncorrectState,
+            412 => NoEtagMatch,
+            413 => PayloadTooLarge,
+            429 => TooManyRequests,
+            500 => InternalServerError,
+            501 => MethodNotImplemented,
+            503 => ServiceUnavailable,
+            _ => return None,
+        })
+    }
 }
 
 /// OCI's fixed message for a resource that is missing or not visible.
@@ -165,12 +185,36 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.code.status(), self.body()).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        response
+        json_error(self.code.status(), self.body())
+    }
+}
+
+fn json_error(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// An error a fault rule injects: any status and code the rule names (418
+/// and 403 included), in OCI's body shape `{"code","message"}`. The one
+/// escape hatch from the [`ErrorCode`] table, used only by `faults`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InjectedError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body's `code`.
+    pub code: String,
+    /// The body's `message` (written by whoever wrote the rule).
+    pub message: String,
+}
+
+impl IntoResponse for InjectedError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"code": self.code, "message": self.message}).to_string();
+        json_error(self.status, body)
     }
 }
 

@@ -14,6 +14,7 @@
 //! - [`iam`]: the tenancy (users, API keys, groups, policies).
 //! - [`error`]: OCI error codes and statuses, in one table.
 //! - [`clock`]: the one clock resources read.
+//! - [`faults`]: fault rules and rate limits, `/_emulator/faults`.
 
 pub mod app;
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod faults;
 pub mod http;
 pub mod iam;
 pub mod operation;

@@ -3,9 +3,10 @@
 //!
 //! Pipeline (DESIGN.md), each step once, in [`oci_request`]:
 //! request id → endpoint and route (the [`Operation`]) → body → authenticate
-//! (signature → principal) → handler (`services`) → response headers → one
-//! log line. Faults and authorisation slot in between authentication and the
-//! handler in later issues.
+//! (signature → principal) → faults and rate limits (`faults`) → handler
+//! (`services`) → response headers → one log line. `beforeAuth` fault rules
+//! fire right after routing. Authorisation slots in between the fault step
+//! and the handler in a later issue.
 
 pub mod signature;
 
@@ -20,6 +21,7 @@ use axum::{Json, Router};
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::faults;
 use crate::operation::{route, Operation, Route, Service};
 use crate::services::{self, Ctx, Endpoint};
 
@@ -28,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/_emulator/health", get(health))
         .merge(services::emulator_admin::routes())
+        .merge(crate::faults::api::routes())
         .fallback(oci_request)
         .with_state(state)
 }
@@ -114,11 +117,13 @@ async fn oci_request(State(app): State<AppState>, request: Request) -> Response 
     let path = parts.uri.path().to_owned();
     let method = parts.method.clone();
     let mut operation: Option<Operation> = None;
-    let result = pipeline(&app, parts, body, &request_id, &mut operation).await;
+    let mut fired = faults::Applied::default();
+    let result = pipeline(&app, parts, body, &request_id, &mut operation, &mut fired).await;
     let mut response = match result {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
+    fired.stamp(&mut response);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("opc-request-id", value);
     }
@@ -140,6 +145,7 @@ async fn pipeline(
     body: Body,
     request_id: &str,
     operation: &mut Option<Operation>,
+    fired: &mut faults::Applied,
 ) -> Result<Response, ApiError> {
     let host = parts
         .headers
@@ -160,6 +166,15 @@ async fn pipeline(
         }
     };
     *operation = Some(op);
+    if app.faults.is_active() {
+        let target = faults::Target::bare(op);
+        let stage = faults::Stage::BeforeAuth;
+        if let Some(r) =
+            faults::step(app, stage, &target, &parts.extensions, request_id, fired).await
+        {
+            return Ok(r);
+        }
+    }
     let body = read_body(&parts.headers, body, app.config.max_body_bytes).await?;
 
     let path_and_query = parts
@@ -181,6 +196,17 @@ async fn pipeline(
     let principal = app.tenancy.principal(&verified.key_id).ok_or_else(|| {
         ApiError::from(signature::AuthError::UnknownKey("key has no user".into()))
     })?;
+    if app.faults.is_active() {
+        // Authorisation (issue 3) goes after this step.
+        let query = parts.uri.query();
+        let target = faults::target::resolve(app, op, &params, query, &body, &principal).await;
+        let stage = faults::Stage::AfterAuth;
+        if let Some(r) =
+            faults::step(app, stage, &target, &parts.extensions, request_id, fired).await
+        {
+            return Ok(r);
+        }
+    }
 
     if !op.spec().implemented {
         return Err(ApiError::new(
@@ -202,7 +228,10 @@ async fn pipeline(
         endpoint,
         base_url,
     };
-    Ok(services::dispatch(app, &ctx).await?.into_response())
+    let result = services::dispatch(app, &ctx)
+        .await
+        .map(IntoResponse::into_response);
+    fired.after_handler(result)
 }
 
 /// How long a client may take to send its body once the headers are in.
