@@ -22,6 +22,9 @@ pub struct Inner {
     pub config: ServeConfig,
     /// Users, groups, API keys, policies: parsed once at start, read-only.
     pub tenancy: Tenancy,
+    /// The policies in force (runtime-replaceable; `reset_policies()`
+    /// restores the tenancy file's) and the decision log.
+    pub iam: crate::iam::authz::Iam,
     /// Resources.
     pub store: Store,
     /// Root key and unsealed-material cache, so unsealing happens once.
@@ -67,9 +70,11 @@ impl AppState {
                 (Store::in_memory()?, root)
             }
         };
+        let iam = crate::iam::authz::Iam::new(&tenancy.file)?;
         Ok(Self(Arc::new(Inner {
             config,
             tenancy,
+            iam,
             store,
             keyring: Keyring::new(root),
             clock: Clock::default(),

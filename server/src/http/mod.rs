@@ -3,10 +3,11 @@
 //!
 //! Pipeline (DESIGN.md), each step once, in [`oci_request`]:
 //! request id → endpoint and route (the [`Operation`]) → body → authenticate
-//! (signature → principal) → handler (`services`) → response headers → one
-//! log line. Faults and authorisation slot in between authentication and the
-//! handler in later issues.
+//! (signature → principal) → authorise (targets resolved, policies
+//! evaluated, decision recorded: `iam::authz`) → handler (`services`) →
+//! response headers → one log line. Faults slot in before authorisation.
 
+pub mod iam_admin;
 pub mod signature;
 
 use std::time::Instant;
@@ -27,6 +28,7 @@ use crate::services::{self, Ctx, Endpoint};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/_emulator/health", get(health))
+        .merge(iam_admin::routes())
         .fallback(oci_request)
         .with_state(state)
 }
@@ -112,6 +114,11 @@ async fn oci_request(State(app): State<AppState>, request: Request) -> Response 
     let request_id = request_id(&parts.headers);
     let path = parts.uri.path().to_owned();
     let method = parts.method.clone();
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
     let mut operation: Option<Operation> = None;
     let result = pipeline(&app, parts, body, &request_id, &mut operation).await;
     let mut response = match result {
@@ -121,6 +128,7 @@ async fn oci_request(State(app): State<AppState>, request: Request) -> Response 
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("opc-request-id", value);
     }
+    crate::iam::authz::annotate(&app, host.as_deref(), &request_id, &mut response);
     tracing::info!(
         opc_request_id = %request_id,
         method = %method,
@@ -197,6 +205,11 @@ async fn pipeline(
             format!("{} is not implemented by the emulator yet.", op.name()),
         ));
     }
+    let query = parts.uri.query().unwrap_or("");
+    crate::iam::authz::authorize(
+        app, request_id, op, &params, query, &body, &endpoint, &principal,
+    )
+    .await?;
     let base_url = match &app.config.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{}", host.as_deref().unwrap_or("127.0.0.1")),
