@@ -284,3 +284,21 @@ def test_the_fixture_policies_give_the_example_users_their_roles(start_extra_emu
     expect_service_error(404, "NotAuthorizedOrNotFound", rdr.secrets.get_secret_bundle, other.id)
     expect_service_error(400, "RelatedResourceNotAuthorizedOrNotFound", create_secret, sa, APPS, vault, key)
     assert sa.vaults.get_secret(other.id).status == 200
+
+
+def test_policy_check_cli_answers_offline():
+    """`oci-vault-emulator policy check` decides from the tenancy file alone: exit 0 allowed, 1 denied."""
+    import subprocess
+    from conftest import _emulator_binary
+    run = lambda *args: subprocess.run([str(_emulator_binary()), "policy", "check", *args],
+                                       capture_output=True, text=True, timeout=30)
+    allowed = run("--user", "app-reader", "--operation", "GetSecretBundle", "--compartment", "apps",
+                  "--secret-name", "app-config")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    denied = run("--user", "secrets-admin", "--operation", "CreateSecret", "--compartment", "apps",
+                 "--vault-id", "ocid1.vault.oc1..v", "--key-id", "ocid1.key.oc1..k", "--secret-name", "x")
+    assert denied.returncode == 1, denied.stdout + denied.stderr
+    assert "400 \"RelatedResourceNotAuthorizedOrNotFound\"" in denied.stdout or \
+        "RelatedResourceNotAuthorizedOrNotFound" in denied.stdout, denied.stdout
+    bad = run("--user", "nobody", "--operation", "GetSecret", "--compartment", "apps")
+    assert bad.returncode == 2, bad.stdout + bad.stderr

@@ -491,17 +491,33 @@ impl Engine {
     /// every check is granted. The fast path: no explanation is built.
     pub fn first_denied(&self, request: &Request) -> Option<usize> {
         request.checks.iter().position(|check| {
+            let ancestors = self.directory.ancestors(&check.target.compartment_id);
             !self
                 .statements
                 .iter()
-                .any(|s| self.grants(s, request, check))
+                .any(|s| self.grants_within(s, request, check, &ancestors))
         })
     }
 
     fn grants(&self, s: &Compiled, request: &Request, check: &Check) -> bool {
+        let ancestors = self.directory.ancestors(&check.target.compartment_id);
+        self.grants_within(s, request, check, &ancestors)
+    }
+
+    /// Whether `s` grants `check`; `ancestors` are the target compartment's
+    /// (computed once per check, not per statement).
+    fn grants_within(
+        &self,
+        s: &Compiled,
+        request: &Request,
+        check: &Check,
+        ancestors: &[&str],
+    ) -> bool {
         self.subject_covers(&s.statement.subject, &request.principal)
             && verb_covers(&s.statement, check.permission)
-            && self.location_covers(s, &check.target.compartment_id)
+            && s.location
+                .as_ref()
+                .is_ok_and(|at| ancestors.contains(&at.as_str()))
             && self.missing_variable(s, request, check).is_none()
             && s.statement
                 .condition
@@ -1326,8 +1342,17 @@ mod tests {
             std::hint::black_box(e.explain(&r));
         }
         let explain = start.elapsed() / 200;
-        println!(
-            "eval_cost: {per:?} per decision (500 statements, denied); explanation {explain:?}"
+        // A grant by the last policy's statements (a non-administrator).
+        let r = request(
+            &["G99"],
+            "GetSecret",
+            secret_check("SECRET_READ", APPS, "x"),
         );
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            assert!(e.first_denied(std::hint::black_box(&r)).is_none());
+        }
+        let late = start.elapsed() / n;
+        println!("eval_cost: {per:?} per denied decision (all 500 statements), {late:?} per decision granted by policy 100; explanation {explain:?}");
     }
 }

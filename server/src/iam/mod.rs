@@ -7,8 +7,10 @@
 //! - [`eval`]: compiled policies, decisions, explanations, lint.
 //! - [`authz`]: the runtime policy set, the decision log and the checks an
 //!   operation needs on its resolved targets.
+//! - [`cli`]: `policy check` / `policy lint`, offline from a tenancy file.
 
 pub mod authz;
+pub mod cli;
 pub mod eval;
 pub mod policy;
 pub mod tenancy;
