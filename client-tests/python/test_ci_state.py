@@ -233,3 +233,13 @@ def test_reset_restores_the_fault_rules_of_the_start_file(tmp_path):
         assert [(r["id"], r["fired"]) for r in rules] == [("slow-crypto", 0)]
     finally:
         emu.stop()
+
+
+def test_reset_drops_runtime_policy_changes(seeded):
+    start = requests.get(seeded.base_url + "/_emulator/iam/policies")
+    assert start.status_code == 200 and len(start.json()) > 0
+    replaced = requests.put(seeded.base_url + "/_emulator/iam/policies", json=[])
+    assert replaced.status_code in (200, 204), replaced.text
+    assert requests.get(seeded.base_url + "/_emulator/iam/policies").json() == []
+    requests.post(seeded.base_url + "/_emulator/reset").raise_for_status()
+    assert requests.get(seeded.base_url + "/_emulator/iam/policies").json() == start.json()

@@ -22,6 +22,9 @@ pub struct Inner {
     pub config: ServeConfig,
     /// Users, groups, API keys, policies: parsed once at start, read-only.
     pub tenancy: Tenancy,
+    /// The policies in force (runtime-replaceable; `reset_policies()`
+    /// restores the tenancy file's) and the decision log.
+    pub iam: crate::iam::authz::Iam,
     /// Resources.
     pub store: Store,
     /// Root key and unsealed-material cache, so unsealing happens once.
@@ -73,6 +76,7 @@ impl AppState {
                 (Store::in_memory()?, root)
             }
         };
+        let iam = crate::iam::authz::Iam::new(&tenancy.file)?;
         let seeds = match &config.seed {
             Some(path) => load_seeds(path)?,
             None => Vec::new(),
@@ -80,6 +84,7 @@ impl AppState {
         let state = Self(Arc::new(Inner {
             config,
             tenancy,
+            iam,
             store,
             keyring: Keyring::new(root),
             clock: Clock::default(),
@@ -136,10 +141,12 @@ impl AppState {
     /// `POST /_emulator/reset`: the state at start. Every resource is wiped,
     /// the virtual clock goes back to the wall clock, the fault rules of the
     /// `--faults` file come back (with fresh counters and seeded sequences),
+    /// runtime policy changes are dropped (the tenancy file's policies again),
     /// and the start seeds are applied again, in one transaction.
     pub async fn reset(&self) -> crate::domain::Result<()> {
         self.clock.set_offset(0);
         self.faults.reset_to_start();
+        self.iam.reset_policies();
         let state = self.clone();
         self.store
             .write(move |tx| {

@@ -27,6 +27,62 @@ pub enum Command {
     Healthcheck(HealthcheckArgs),
     /// Print an `oci` SDK/CLI config for a fixture user, with an absolute key path.
     PrintConfig(PrintConfigArgs),
+    /// Policy tools that work offline from a tenancy file (`policy check`, `policy lint`).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `policy` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Explain whether a user may make a request, as the server would decide
+    /// it (exit 0 allowed, 1 denied, 2 on bad input).
+    Check(PolicyCheckArgs),
+    /// Print the lint of a tenancy file's policies (exit 1 if any).
+    Lint(PolicyLintArgs),
+}
+
+/// `policy check` arguments.
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// Tenancy file (JSON); default: the fixture tenancy compiled in.
+    #[arg(long, env = "OCI_EMULATOR_TENANCY")]
+    pub tenancy: Option<PathBuf>,
+    /// The user, by OCID or name.
+    #[arg(long)]
+    pub user: String,
+    /// The OCI operation, e.g. `GetSecretBundle`.
+    #[arg(long)]
+    pub operation: String,
+    /// The target's compartment: OCID, `tenancy`, or a path such as `apps:dev`.
+    #[arg(long)]
+    pub compartment: String,
+    /// The vault OCID (for vault, key and CreateSecret checks).
+    #[arg(long)]
+    pub vault_id: Option<String>,
+    /// The key OCID (for key and crypto checks, CreateSecret).
+    #[arg(long)]
+    pub key_id: Option<String>,
+    /// The secret OCID.
+    #[arg(long)]
+    pub secret_id: Option<String>,
+    /// The secret's name (`target.secret.name`).
+    #[arg(long)]
+    pub secret_name: Option<String>,
+    /// The region `request.region` sees.
+    #[arg(long, env = "OCI_EMULATOR_REGION", default_value = "us-ashburn-1")]
+    pub region: String,
+    /// Print the full explanation as JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `policy lint` arguments.
+#[derive(Debug, Args)]
+pub struct PolicyLintArgs {
+    /// Tenancy file (JSON); default: the fixture tenancy compiled in.
+    #[arg(long, env = "OCI_EMULATOR_TENANCY")]
+    pub tenancy: Option<PathBuf>,
 }
 
 /// Log line format.

@@ -41,6 +41,13 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Policy(command) => match oci_vault_emulator::iam::cli::run(&command) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
@@ -132,6 +139,18 @@ const PROFILES: &[(&str, &str, &str, &str)] = &[
         "87:df:4b:d3:b7:41:a2:59:5a:55:f4:a8:23:f2:35:a2",
         include_str!("../../fixtures/oci/keys/developer.pem"),
     ),
+    (
+        "APPREADER",
+        "ocid1.user.oc1..aaaaaaaaemulatorappreader000000000000000000000000000000000001",
+        "90:43:28:bd:97:8d:a7:11:6d:2b:09:0b:7c:30:b7:c1",
+        include_str!("../../fixtures/oci/keys/appreader.pem"),
+    ),
+    (
+        "SECRETSADMIN",
+        "ocid1.user.oc1..aaaaaaaaemulatorsecretsadmin0000000000000000000000000000000001",
+        "93:c3:df:14:85:49:77:ff:0f:73:16:ba:11:fd:4a:14",
+        include_str!("../../fixtures/oci/keys/secretsadmin.pem"),
+    ),
 ];
 
 /// Writes the profile's private key (mode 0600) and prints a config that
@@ -142,8 +161,9 @@ fn print_config(args: &PrintConfigArgs) -> anyhow::Result<()> {
         .find(|p| p.0.eq_ignore_ascii_case(&args.profile))
     else {
         anyhow::bail!(
-            "no fixture profile {}; known: DEFAULT, DEVELOPER",
-            args.profile
+            "no fixture profile {}; known: {}",
+            args.profile,
+            PROFILES.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
         );
     };
     let key_dir = args

@@ -3,11 +3,12 @@
 //!
 //! Pipeline (DESIGN.md), each step once, in [`oci_request`]:
 //! request id → endpoint and route (the [`Operation`]) → body → authenticate
-//! (signature → principal) → faults and rate limits (`faults`) → handler
-//! (`services`) → response headers → one log line. `beforeAuth` fault rules
-//! fire right after routing. Authorisation slots in between the fault step
-//! and the handler in a later issue.
+//! (signature → principal) → faults and rate limits (`faults`) → authorise
+//! (targets resolved, policies evaluated, decision recorded: `iam::authz`)
+//! → handler (`services`) → response headers → one log line. `beforeAuth`
+//! fault rules fire right after routing.
 
+pub mod iam_admin;
 pub mod signature;
 
 use std::time::Instant;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_emulator/health", get(health))
         .merge(services::emulator_admin::routes())
         .merge(crate::faults::api::routes())
+        .merge(iam_admin::routes())
         .fallback(oci_request)
         .with_state(state)
 }
@@ -116,6 +118,11 @@ async fn oci_request(State(app): State<AppState>, request: Request) -> Response 
     let request_id = request_id(&parts.headers);
     let path = parts.uri.path().to_owned();
     let method = parts.method.clone();
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
     let mut operation: Option<Operation> = None;
     let mut fired = faults::Applied::default();
     let result = pipeline(&app, parts, body, &request_id, &mut operation, &mut fired).await;
@@ -127,6 +134,7 @@ async fn oci_request(State(app): State<AppState>, request: Request) -> Response 
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("opc-request-id", value);
     }
+    crate::iam::authz::annotate(&app, host.as_deref(), &request_id, &mut response);
     tracing::info!(
         opc_request_id = %request_id,
         method = %method,
@@ -197,7 +205,7 @@ async fn pipeline(
         ApiError::from(signature::AuthError::UnknownKey("key has no user".into()))
     })?;
     if app.faults.is_active() {
-        // Authorisation (issue 3) goes after this step.
+        // Faults decided here act before authorisation, as on a real outage.
         let query = parts.uri.query();
         let target = faults::target::resolve(app, op, &params, query, &body, &principal).await;
         let stage = faults::Stage::AfterAuth;
@@ -214,6 +222,11 @@ async fn pipeline(
             format!("{} is not implemented by the emulator yet.", op.name()),
         ));
     }
+    let query = parts.uri.query().unwrap_or("");
+    crate::iam::authz::authorize(
+        app, request_id, op, &params, query, &body, &endpoint, &principal,
+    )
+    .await?;
     let base_url = match &app.config.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{}", host.as_deref().unwrap_or("127.0.0.1")),

@@ -6,7 +6,12 @@
 //! `{"tenancy": {"id","name","homeRegion"}, "compartments": [{"id","name","parentId"}],
 //!   "groups": [{"id","name"}], "users": [{"id","name","groups": [names],
 //!   "apiKeys": [{"publicKeyPem","fingerprint"?}]}],
-//!   "policies": [{"name","compartmentId","statements": [..]}]}`.
+//!   "policies": [{"name","compartmentId","statements": [..]}],
+//!   "dynamicGroups": [{"id","name","matchingRule"}]}`.
+//!
+//! Policy statements and matching rules are parsed at load: one that does
+//! not parse refuses the file with the policy's name, the statement and the
+//! column (`iam::policy`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -33,9 +38,33 @@ pub struct TenancyFile {
     pub groups: Vec<Group>,
     /// Users with their API keys.
     pub users: Vec<User>,
-    /// Policies: kept now, evaluated by the IAM issue.
+    /// Policies, evaluated on every request (`iam::eval`).
     #[serde(default)]
     pub policies: Vec<Policy>,
+    /// Dynamic groups (instance and resource principals match them).
+    #[serde(default)]
+    pub dynamic_groups: Vec<DynamicGroup>,
+}
+
+/// A dynamic group: principals matching `matchingRule` are its members.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DynamicGroup {
+    /// `ocid1.dynamicgroup.oc1..…`
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// e.g. `any {instance.compartment.id = 'ocid1.compartment…'}`.
+    pub matching_rule: String,
+}
+
+/// A group as a principal carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    /// OCID.
+    pub id: String,
+    /// Name.
+    pub name: String,
 }
 
 /// `tenancy`.
@@ -111,15 +140,26 @@ pub struct Policy {
     pub statements: Vec<String>,
 }
 
-/// An authenticated caller.
+/// An authenticated caller. Users today; instance and resource principals
+/// (a later issue) fill the same fields: `kind` is `request.principal.type`,
+/// `compartment_id` the principal's own compartment, `dynamic_groups` the
+/// groups whose matching rule it satisfies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The user's OCID.
+    /// The user's (or principal's) OCID.
     pub user_id: String,
     /// The user's name.
     pub user_name: String,
     /// The tenancy OCID.
     pub tenancy_id: String,
+    /// `user`, `instance`, `resource`, ….
+    pub kind: &'static str,
+    /// The compartment an instance or resource principal lives in.
+    pub compartment_id: Option<String>,
+    /// Groups the user is in.
+    pub groups: Vec<GroupRef>,
+    /// Dynamic groups the principal matches.
+    pub dynamic_groups: Vec<GroupRef>,
 }
 
 /// The loaded tenancy: the file plus an index of API keys.
@@ -209,6 +249,29 @@ impl Tenancy {
                     p.compartment_id
                 );
             }
+            for (s, text) in p.statements.iter().enumerate() {
+                if let Err(e) = crate::iam::policy::parse(text) {
+                    bail!(
+                        "policies[{i}].statements[{s}] (policy {:?}): {text:?}: {e}",
+                        p.name
+                    );
+                }
+            }
+        }
+        for (i, g) in file.dynamic_groups.iter().enumerate() {
+            if !is_ocid_of(&g.id, "dynamicgroup") {
+                bail!(
+                    "dynamicGroups[{i}].id: {:?} is not a dynamic group OCID",
+                    g.id
+                );
+            }
+            if let Err(e) = crate::iam::policy::parse_condition(&g.matching_rule) {
+                bail!(
+                    "dynamicGroups[{i}].matchingRule (dynamic group {:?}): {:?}: {e}",
+                    g.name,
+                    g.matching_rule
+                );
+            }
         }
         Ok(Self { file, keys })
     }
@@ -216,12 +279,36 @@ impl Tenancy {
     /// The principal behind a verified key id.
     pub fn principal(&self, key_id: &KeyId) -> Option<Principal> {
         let (_, index) = self.keys.get(&key_id_string(key_id))?;
-        let user = &self.file.users[*index];
-        Some(Principal {
+        Some(self.user_principal(&self.file.users[*index]))
+    }
+
+    /// The principal of a user of this tenancy, with its groups.
+    pub fn user_principal(&self, user: &User) -> Principal {
+        Principal {
             user_id: user.id.clone(),
             user_name: user.name.clone(),
             tenancy_id: self.file.tenancy.id.clone(),
-        })
+            kind: "user",
+            compartment_id: None,
+            groups: user
+                .groups
+                .iter()
+                .filter_map(|name| self.file.groups.iter().find(|g| &g.name == name))
+                .map(|g| GroupRef {
+                    id: g.id.clone(),
+                    name: g.name.clone(),
+                })
+                .collect(),
+            dynamic_groups: Vec::new(),
+        }
+    }
+
+    /// A user by OCID or name.
+    pub fn user(&self, id_or_name: &str) -> Option<&User> {
+        self.file
+            .users
+            .iter()
+            .find(|u| u.id == id_or_name || u.name.eq_ignore_ascii_case(id_or_name))
     }
 
     /// Whether `id` is the tenancy or one of its compartments.

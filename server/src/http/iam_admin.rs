@@ -1,0 +1,100 @@
+//! The emulator's own IAM endpoints (not OCI; unsigned, like health):
+//!
+//! - `GET /_emulator/decisions/{opc-request-id}`: why a request was allowed
+//!   or denied (principal, operation, each permission with its target, every
+//!   statement and why it did or did not grant).
+//! - `POST /_emulator/iam/simulate`: the same answer without making the
+//!   request: `{"principal": {"user"} | {"groups"}, "operation", "target":
+//!   {"compartmentId","vaultId","keyId","secretId","secretName"}}`.
+//! - `GET` / `PUT /_emulator/iam/policies`: the policies in force, in the
+//!   tenancy file's `policies` shape; `PUT` replaces them until reset or
+//!   restart and answers their lint.
+//!
+//! Errors are `{"code","message"}` like OCI's. Nothing here shows secret
+//! content, key material or signatures: only names, OCIDs and policy text.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::iam::authz::{self, PrincipalSpec, TargetSpec};
+use crate::iam::tenancy::Policy;
+
+/// The routes, merged into the main router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/_emulator/decisions/{request_id}", get(decision))
+        .route("/_emulator/iam/simulate", post(simulate))
+        .route(
+            "/_emulator/iam/policies",
+            get(get_policies).put(put_policies),
+        )
+}
+
+async fn decision(State(app): State<AppState>, Path(request_id): Path<String>) -> Response {
+    match app.iam.decision(&request_id) {
+        Some(explanation) => Json(explanation).into_response(),
+        None => ApiError::new(
+            ErrorCode::NotFound,
+            "No decision is recorded for this opc-request-id (decisions are kept for the last 4096 authenticated requests).",
+        )
+        .into_response(),
+    }
+}
+
+/// `POST /_emulator/iam/simulate` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SimulateRequest {
+    principal: PrincipalSpec,
+    operation: String,
+    #[serde(default)]
+    target: TargetSpec,
+}
+
+async fn simulate(State(app): State<AppState>, body: axum::body::Bytes) -> Response {
+    let result = async {
+        let request: SimulateRequest = crate::services::parse_json(&body)?;
+        let operation = authz::operation_named(&request.operation).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "No OCI operation is named {:?}.",
+                request.operation
+            ))
+        })?;
+        let engine = app.iam.engine();
+        let principal =
+            authz::simulated_principal(&app.tenancy, engine.directory(), &request.principal)
+                .map_err(ApiError::invalid)?;
+        let targets = authz::online_targets(&app, &request.target)
+            .await
+            .map_err(ApiError::invalid)?;
+        authz::simulate(&engine, principal, operation, &app.config.region, &targets)
+            .map_err(|why| ApiError::invalid(format!("{}: {why}.", operation.name())))
+    }
+    .await;
+    match result {
+        Ok(explanation) => Json(explanation).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn get_policies(State(app): State<AppState>) -> Json<Vec<Policy>> {
+    Json(app.iam.engine().policies().to_vec())
+}
+
+async fn put_policies(State(app): State<AppState>, body: axum::body::Bytes) -> Response {
+    let policies: Vec<Policy> = match crate::services::parse_json(&body) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    match app.iam.replace_policies(policies) {
+        Ok(lint) => (StatusCode::OK, Json(json!({"lint": lint}))).into_response(),
+        Err(why) => ApiError::invalid(why).into_response(),
+    }
+}
