@@ -505,11 +505,7 @@ mod tests {
     }
 
     fn admin() -> Principal {
-        Principal {
-            user_id: "ocid1.user.oc1..admin".into(),
-            user_name: "admin".into(),
-            tenancy_id: "ocid1.tenancy.oc1..t".into(),
-        }
+        Principal::bare_user("ocid1.user.oc1..admin", "admin", "ocid1.tenancy.oc1..t")
     }
 
     fn now() -> OffsetDateTime {

@@ -228,11 +228,7 @@ mod tests {
 
     #[test]
     fn keys_separate_principals_and_operations() {
-        let a = Principal {
-            user_id: "ocid1.user.oc1..a".into(),
-            user_name: "a".into(),
-            tenancy_id: "ocid1.tenancy.oc1..t".into(),
-        };
+        let a = Principal::bare_user("ocid1.user.oc1..a", "a", "ocid1.tenancy.oc1..t");
         let spec = |key: &str| -> RateLimitSpec {
             serde_json::from_value(serde_json::json!({
                 "id": "l", "match": {"services": ["secrets"]}, "perSecond": 1, "burst": 1, "key": key}))

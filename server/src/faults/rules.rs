@@ -742,11 +742,7 @@ mod tests {
     }
 
     fn principal(id: &str, name: &str) -> Principal {
-        Principal {
-            user_id: id.into(),
-            user_name: name.into(),
-            tenancy_id: "ocid1.tenancy.oc1..t".into(),
-        }
+        Principal::bare_user(id, name, "ocid1.tenancy.oc1..t")
     }
 
     #[test]

@@ -162,6 +162,22 @@ pub struct Principal {
     pub dynamic_groups: Vec<GroupRef>,
 }
 
+impl Principal {
+    /// A user principal in no group (tests and tools that need a caller
+    /// without a tenancy file).
+    pub fn bare_user(user_id: &str, user_name: &str, tenancy_id: &str) -> Self {
+        Self {
+            user_id: user_id.to_owned(),
+            user_name: user_name.to_owned(),
+            tenancy_id: tenancy_id.to_owned(),
+            kind: "user",
+            compartment_id: None,
+            groups: Vec::new(),
+            dynamic_groups: Vec::new(),
+        }
+    }
+}
+
 /// The loaded tenancy: the file plus an index of API keys.
 #[derive(Debug)]
 pub struct Tenancy {
