@@ -230,6 +230,29 @@ pub fn sort(ctx: &Ctx, allowed: &[&str]) -> Result<Sort, ApiError> {
     Ok(Sort { by, descending })
 }
 
+impl Sort {
+    /// Sorts resources by creation time (`sortBy` index 0) or by name (index
+    /// 1), ties broken by OCID so pages are stable. `key` gives (time, name,
+    /// id) of an item.
+    pub fn apply<T>(self, items: &mut [T], key: impl Fn(&T) -> (OffsetDateTime, &str, &str)) {
+        items.sort_by(|a, b| {
+            let (ta, na, ia) = key(a);
+            let (tb, nb, ib) = key(b);
+            let ord = if self.by == 0 {
+                ta.cmp(&tb)
+            } else {
+                na.cmp(nb)
+            }
+            .then_with(|| ia.cmp(ib));
+            if self.descending {
+                ord.reverse()
+            } else {
+                ord
+            }
+        });
+    }
+}
+
 /// Runs a create under `opc-retry-token` semantics inside one transaction: a
 /// token seen within 24 hours replays the first result (`replay` loads it by
 /// id) instead of creating a duplicate.

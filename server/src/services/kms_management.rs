@@ -257,19 +257,7 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     if let Some(length) = ctx.query_number("length")? {
         all.retain(|k| u64::from(k.key_shape.length) == length);
     }
-    all.sort_by(|a, b| {
-        let ord = if sort.by == 0 {
-            a.time_created.cmp(&b.time_created)
-        } else {
-            a.display_name.cmp(&b.display_name)
-        }
-        .then_with(|| a.id.cmp(&b.id));
-        if sort.descending {
-            ord.reverse()
-        } else {
-            ord
-        }
-    });
+    sort.apply(&mut all, |x| (x.time_created, &x.display_name, &x.id));
     let (page, next) = common::paginate(all, ctx)?;
     let items: Vec<KeySummary> = page
         .iter()
@@ -322,8 +310,21 @@ pub async fn update_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     key_reply(&key)
 }
 
-/// `EnableKey` / `DisableKey`: `POST /20180608/keys/{keyId}/actions/enable|disable`.
-pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result<Reply, ApiError> {
+/// Runs a state change of the key in the path, inside one write, with the
+/// vault this management endpoint names and the request's `if-match`.
+async fn change_key(
+    app: &AppState,
+    ctx: &Ctx,
+    change: impl FnOnce(
+            &rusqlite::Transaction<'_>,
+            OffsetDateTime,
+            &vaults::Vault,
+            &str,
+            Option<&str>,
+        ) -> crate::domain::Result<DomainKey>
+        + Send
+        + 'static,
+) -> Result<Reply, ApiError> {
     let (vault_key, id, now, if_match) = (
         ctx.vault_key().to_owned(),
         ctx.param("keyId").to_owned(),
@@ -334,48 +335,36 @@ pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result
         .store
         .write(move |tx| {
             let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            keys::set_enabled(tx, now, &vault.id, &id, if_match.as_deref(), enabled)
+            change(tx, now, &vault, &id, if_match.as_deref())
         })
         .await?;
     key_reply(&key)
+}
+
+/// `EnableKey` / `DisableKey`: `POST /20180608/keys/{keyId}/actions/enable|disable`.
+pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result<Reply, ApiError> {
+    change_key(app, ctx, move |tx, now, vault, id, if_match| {
+        keys::set_enabled(tx, now, &vault.id, id, if_match, enabled)
+    })
+    .await
 }
 
 /// `ScheduleKeyDeletion`: `POST /20180608/keys/{keyId}/actions/scheduleDeletion`.
 pub async fn schedule_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (vault_key, id, now, if_match) = (
-        ctx.vault_key().to_owned(),
-        ctx.param("keyId").to_owned(),
-        app.clock.now(),
-        ctx.if_match().map(str::to_owned),
-    );
-    let key = app
-        .store
-        .write(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            keys::schedule_deletion(tx, now, &vault.id, &id, if_match.as_deref(), at)
-        })
-        .await?;
-    key_reply(&key)
+    change_key(app, ctx, move |tx, now, vault, id, if_match| {
+        keys::schedule_deletion(tx, now, &vault.id, id, if_match, at)
+    })
+    .await
 }
 
 /// `CancelKeyDeletion`: `POST /20180608/keys/{keyId}/actions/cancelDeletion`.
 pub async fn cancel_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (vault_key, id, now, if_match) = (
-        ctx.vault_key().to_owned(),
-        ctx.param("keyId").to_owned(),
-        app.clock.now(),
-        ctx.if_match().map(str::to_owned),
-    );
-    let key = app
-        .store
-        .write(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            keys::cancel_deletion(tx, now, &vault, &id, if_match.as_deref())
-        })
-        .await?;
-    key_reply(&key)
+    change_key(app, ctx, |tx, now, vault, id, if_match| {
+        keys::cancel_deletion(tx, now, vault, id, if_match)
+    })
+    .await
 }
 
 /// `CreateKeyVersion`: `POST /20180608/keys/{keyId}/keyVersions` (rotation).

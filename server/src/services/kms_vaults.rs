@@ -171,19 +171,7 @@ pub async fn list_vaults(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
         .store
         .read(move |tx| vaults::list(tx, &compartment, now))
         .await?;
-    all.sort_by(|a, b| {
-        let ord = if sort.by == 0 {
-            a.time_created.cmp(&b.time_created)
-        } else {
-            a.display_name.cmp(&b.display_name)
-        }
-        .then_with(|| a.id.cmp(&b.id));
-        if sort.descending {
-            ord.reverse()
-        } else {
-            ord
-        }
-    });
+    sort.apply(&mut all, |x| (x.time_created, &x.display_name, &x.id));
     let (page, next) = common::paginate(all, ctx)?;
     let items: Vec<VaultSummary> = page
         .iter()

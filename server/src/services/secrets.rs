@@ -261,19 +261,7 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
     if let Some(state) = state {
         all.retain(|s| s.lifecycle_state.as_str().eq_ignore_ascii_case(&state));
     }
-    all.sort_by(|a, b| {
-        let ord = if sort.by == 0 {
-            a.time_created.cmp(&b.time_created)
-        } else {
-            a.secret_name.cmp(&b.secret_name)
-        }
-        .then_with(|| a.id.cmp(&b.id));
-        if sort.descending {
-            ord.reverse()
-        } else {
-            ord
-        }
-    });
+    sort.apply(&mut all, |x| (x.time_created, &x.secret_name, &x.id));
     let (page, next) = common::paginate(all, ctx)?;
     let items: Vec<Secret> = page.iter().map(|s| Secret::new(s, true)).collect();
     Ok(Reply::json(&items)?.next_page(next))
