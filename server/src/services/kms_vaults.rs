@@ -200,11 +200,7 @@ pub async fn update_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
     if let Some(name) = &details.display_name {
         common::display_name(name)?;
     }
-    let (id, now, if_match) = (
-        ctx.param("vaultId").to_owned(),
-        app.clock.now(),
-        ctx.if_match().map(str::to_owned),
-    );
+    let (id, now, if_match) = ctx.change_of(app, "vaultId");
     let vault = app
         .store
         .write(move |tx| {
@@ -227,11 +223,7 @@ pub async fn update_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
 pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (id, now, if_match) = (
-        ctx.param("vaultId").to_owned(),
-        app.clock.now(),
-        ctx.if_match().map(str::to_owned),
-    );
+    let (id, now, if_match) = ctx.change_of(app, "vaultId");
     let vault = app
         .store
         .write(move |tx| vaults::schedule_deletion(tx, now, &id, if_match.as_deref(), at))
@@ -241,11 +233,7 @@ pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply,
 
 /// `CancelVaultDeletion`: `POST /20180608/vaults/{vaultId}/actions/cancelDeletion`.
 pub async fn cancel_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (id, now, if_match) = (
-        ctx.param("vaultId").to_owned(),
-        app.clock.now(),
-        ctx.if_match().map(str::to_owned),
-    );
+    let (id, now, if_match) = ctx.change_of(app, "vaultId");
     let vault = app
         .store
         .write(move |tx| vaults::cancel_deletion(tx, now, &id, if_match.as_deref()))

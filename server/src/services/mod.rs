@@ -158,6 +158,21 @@ impl Ctx {
         }
     }
 
+    /// What every write to the resource in the path needs, owned so it can
+    /// move into a store closure: its id (path parameter `param`), the
+    /// emulator's now, and the `if-match` header.
+    pub fn change_of(
+        &self,
+        app: &AppState,
+        param: &str,
+    ) -> (String, time::OffsetDateTime, Option<String>) {
+        (
+            self.param(param).to_owned(),
+            app.clock.now(),
+            self.if_match().map(str::to_owned),
+        )
+    }
+
     /// The endpoint key of the vault a management/crypto call came in on.
     pub fn vault_key(&self) -> &str {
         match &self.endpoint {

@@ -290,11 +290,7 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
         freeform_tags: details.tags.freeform_map(),
         defined_tags: details.tags.defined_map(),
     };
-    let (id, now, if_match) = (
-        ctx.param("secretId").to_owned(),
-        app.clock.now(),
-        ctx.if_match().map(str::to_owned),
-    );
+    let (id, now, if_match) = ctx.change_of(app, "secretId");
     let state = app.clone();
     let secret = app
         .store
@@ -345,11 +341,7 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiE
 pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (id, now, if_match) = (
-        ctx.param("secretId").to_owned(),
-        app.clock.now(),
-        ctx.if_match().map(str::to_owned),
-    );
+    let (id, now, if_match) = ctx.change_of(app, "secretId");
     let secret = app
         .store
         .write(move |tx| secrets::schedule_deletion(tx, now, &id, if_match.as_deref(), at))
@@ -360,11 +352,7 @@ pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply
 /// `CancelSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/cancelDeletion`
 /// (no response body).
 pub async fn cancel_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (id, now, if_match) = (
-        ctx.param("secretId").to_owned(),
-        app.clock.now(),
-        ctx.if_match().map(str::to_owned),
-    );
+    let (id, now, if_match) = ctx.change_of(app, "secretId");
     let secret = app
         .store
         .write(move |tx| secrets::cancel_deletion(tx, now, &id, if_match.as_deref()))
