@@ -1,243 +1,12 @@
 //! Assembling the emulator: state, router, listener, graceful shutdown.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
-use crate::clock::Clock;
-use crate::config::{write_private_file, ServeConfig};
-use crate::crypto::{Keyring, RootKey};
-use crate::iam::tenancy::Tenancy;
-use crate::store::Store;
-
-/// Everything a request may need, behind one cheap-to-clone handle.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-/// The shared state's fields.
-pub struct Inner {
-    /// The configuration `serve` started with.
-    pub config: ServeConfig,
-    /// Users, groups, API keys, policies: parsed once at start, read-only.
-    pub tenancy: Tenancy,
-    /// The policies in force (runtime-replaceable; `reset_policies()`
-    /// restores the tenancy file's) and the decision log.
-    pub iam: crate::iam::authz::Iam,
-    /// Resources.
-    pub store: Store,
-    /// Root key and unsealed-material cache, so unsealing happens once.
-    pub keyring: Keyring,
-    /// The clock every resource time reads.
-    pub clock: Clock,
-    /// When the process started, for the health endpoint.
-    pub started: Instant,
-    /// The `--seed` documents, applied at start and by every reset.
-    pub seeds: Vec<SeedSource>,
-    /// Fault rules and rate limits (`--faults`, `/_emulator/faults`);
-    /// `faults.reset_to_start()` restores the start-up document.
-    pub faults: crate::faults::Faults,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Builds the state from a configuration: loads the tenancy, opens the
-    /// store, loads or creates the root key.
-    pub fn new(config: ServeConfig) -> anyhow::Result<Self> {
-        let tenancy = match &config.tenancy {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                Tenancy::load(&text, &path.display().to_string())?
-            }
-            None => Tenancy::embedded(),
-        };
-        let faults = crate::faults::Faults::load(config.faults.as_deref())?;
-        let (store, root) = match &config.data_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                let store = Store::open_file(dir)?;
-                let root = root_key_in(dir, config.root_key.as_deref(), &store)?;
-                (store, root)
-            }
-            None => {
-                let root = match config.root_key.as_deref() {
-                    Some(text) => RootKey::from_base64(text)?,
-                    None => RootKey::generate(),
-                };
-                (Store::in_memory()?, root)
-            }
-        };
-        let iam = crate::iam::authz::Iam::new(&tenancy.file)?;
-        let seeds = match &config.seed {
-            Some(path) => load_seeds(path)?,
-            None => Vec::new(),
-        };
-        let state = Self(Arc::new(Inner {
-            config,
-            tenancy,
-            iam,
-            store,
-            keyring: Keyring::new(root),
-            clock: Clock::default(),
-            started: Instant::now(),
-            seeds,
-            faults,
-        }));
-        let empty = state.store.blocking_write(|tx| {
-            Ok(tx.query_row("SELECT count(*) FROM vaults", [], |r| r.get::<_, i64>(0))? == 0)
-        })?;
-        if empty {
-            state.store.blocking_write(|tx| state.apply_seeds(tx))?;
-        } else if !state.seeds.is_empty() {
-            tracing::info!("the data dir already holds state; the seed is applied by POST /_emulator/reset only");
-        }
-        Ok(state)
-    }
-
-    /// The base URL for `{{publicUrl}}` in seeds: `--public-url`, else the
-    /// listen address.
-    pub fn public_url(&self) -> String {
-        match &self.config.public_url {
-            Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://{}", self.config.listen),
-        }
-    }
-
-    /// Applies the start seeds (rendered now, so `{{now}}` is the time of
-    /// this start or reset) inside `tx`.
-    pub fn apply_seeds(&self, tx: &rusqlite::Transaction<'_>) -> crate::domain::Result<()> {
-        for source in &self.seeds {
-            self.apply_seed_text(tx, &source.text, &source.origin)?;
-        }
-        Ok(())
-    }
-
-    /// Renders, parses and applies one seed document inside `tx`; errors
-    /// name `origin`, the entry and the field.
-    pub fn apply_seed_text(
-        &self,
-        tx: &rusqlite::Transaction<'_>,
-        text: &str,
-        origin: &str,
-    ) -> crate::domain::Result<()> {
-        use crate::domain::{seed, Error};
-        let now = self.clock.now();
-        let rendered = seed::render(text, now, &self.public_url())
-            .map_err(|e| Error::InvalidParameter(format!("{origin}: {e}")))?;
-        let parsed = seed::parse(&rendered)
-            .map_err(|e| Error::InvalidParameter(format!("{origin}: {e}")))?;
-        seed::apply(tx, &self.keyring, now, &self.config.region, parsed, origin)
-    }
-
-    /// `POST /_emulator/reset`: the state at start. Every resource is wiped,
-    /// the virtual clock goes back to the wall clock, the fault rules of the
-    /// `--faults` file come back (with fresh counters and seeded sequences),
-    /// runtime policy changes are dropped (the tenancy file's policies again),
-    /// and the start seeds are applied again, in one transaction.
-    pub async fn reset(&self) -> crate::domain::Result<()> {
-        self.clock.set_offset(0);
-        self.faults.reset_to_start();
-        self.iam.reset_policies();
-        let state = self.clone();
-        self.store
-            .write(move |tx| {
-                crate::domain::state::wipe(tx)?;
-                state.apply_seeds(tx)
-            })
-            .await
-    }
-}
-
-/// One seed document kept from start, re-applied by every reset.
-#[derive(Debug, Clone)]
-pub struct SeedSource {
-    /// The file it came from, for error messages.
-    pub origin: String,
-    /// Its text, before rendering.
-    pub text: String,
-}
-
-/// Reads `--seed`: a file, or every `*.json` in a directory (sorted by name).
-/// Each is checked by parsing it once now, so a bad seed stops the start.
-fn load_seeds(path: &std::path::Path) -> anyhow::Result<Vec<SeedSource>> {
-    let files = if path.is_dir() {
-        let mut files: Vec<_> = std::fs::read_dir(path)
-            .with_context(|| format!("reading {}", path.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        files
-    } else {
-        vec![path.to_path_buf()]
-    };
-    files
-        .into_iter()
-        .map(|file| {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            Ok(SeedSource {
-                origin: file.display().to_string(),
-                text,
-            })
-        })
-        .collect()
-}
-
-/// The root key for a data dir: `--root-key` if given, else `root.key` if
-/// it exists, else a new one. The store keeps a value sealed under the key it
-/// was first used with; a different key is refused here, before anything is
-/// read or `root.key` is touched. The key is then written to `root.key`
-/// (mode 0600 from the first byte) so a restart without the flag opens the
-/// same state.
-fn root_key_in(
-    dir: &std::path::Path,
-    given: Option<&str>,
-    store: &Store,
-) -> anyhow::Result<RootKey> {
-    let path = dir.join("root.key");
-    let key = match given {
-        Some(text) => RootKey::from_base64(text)?,
-        None if path.exists() => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            RootKey::from_base64(&text)
-                .with_context(|| format!("{} is not a root key", path.display()))?
-        }
-        None => RootKey::generate(),
-    };
-    let check = store.blocking_write(|tx| {
-        let stored = crate::store::meta(tx, ROOT_CHECK)?;
-        if stored.is_none() {
-            crate::store::set_meta(tx, ROOT_CHECK, &key.check_value()?)?;
-        }
-        Ok(stored)
-    })?;
-    if let Some(stored) = check {
-        anyhow::ensure!(
-            key.opens_check_value(&stored),
-            "the state in {} was sealed under another root key; start with the same --root-key \
-             (or without it, to use {})",
-            dir.display(),
-            path.display()
-        );
-    }
-    write_private_file(&path, key.to_base64().as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(key)
-}
-
-/// The `meta` key of the root key check value.
-const ROOT_CHECK: &str = "root_key_check";
+use crate::config::ServeConfig;
+use crate::state::AppState;
 
 /// A bound, ready-to-run emulator.
 pub struct Application {
@@ -280,25 +49,16 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let router = crate::http::router(self.state.clone());
-        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        // The listener wrapper and connect info let fault rules drop or reset a connection.
-        let serve = axum::serve(
-            crate::faults::conn::FaultListener(self.listener),
-            router.into_make_service_with_connect_info::<crate::faults::conn::ConnHandle>(),
+        let header_read_timeout = Duration::from_secs(self.state.config.header_read_timeout_secs);
+        let router = crate::http::router(self.state);
+        crate::http::serve::serve(
+            self.listener,
+            router,
+            header_read_timeout,
+            Duration::from_secs(10),
+            shutdown,
         )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stopped_tx.send(());
-        });
-        let drained = async {
-            let _ = stopped_rx.await;
-            tokio::time::sleep(Duration::from_secs(10)).await;
-        };
-        tokio::select! {
-            result = serve => result.context("serving")?,
-            _ = drained => tracing::warn!("in-flight requests did not finish within 10 s; stopping anyway"),
-        }
+        .await;
         Ok(())
     }
 }

@@ -1,10 +1,8 @@
 //! The command line: one typed struct per subcommand, every `serve` flag
 //! also read from an `OCI_EMULATOR_*` environment variable (clap's `env`).
 
-use std::fs::OpenOptions;
-use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -139,6 +137,15 @@ pub struct ServeConfig {
     /// restores these. Default: none.
     #[arg(long, env = "OCI_EMULATOR_FAULTS")]
     pub faults: Option<PathBuf>,
+    /// Seconds a client may take to send a request's headers (hyper's
+    /// header-read timeout); a slower connection is closed, so slow or idle
+    /// clients cannot hold connections open without bound.
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub header_read_timeout_secs: u64,
 }
 
 impl ServeConfig {
@@ -155,6 +162,7 @@ impl ServeConfig {
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
             faults: None,
+            header_read_timeout_secs: 30,
         }
     }
 }
@@ -189,25 +197,4 @@ pub struct PrintConfigArgs {
     /// system temp dir's `oci-vault-emulator/`.
     #[arg(long)]
     pub key_dir: Option<PathBuf>,
-}
-
-/// Creates `path` empty with mode 0600 if it does not exist yet, before any
-/// secret byte is written to it. Existing files are left as they are.
-pub fn create_private_file(path: &Path) -> std::io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).map(drop)
-}
-
-/// Writes `contents` to a new or truncated file created with mode 0600.
-pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    create_private_file(path)?;
-    let mut file = OpenOptions::new().write(true).truncate(true).open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
 }

@@ -5,7 +5,8 @@
 //! <https://docs.oracle.com/en-us/iaas/Content/API/References/apierrors.htm>).
 //! The body is `{"code","message"}`, which is exactly what the `oci` SDKs
 //! parse into `ServiceError.code` / `.message`. The `opc-request-id` header is
-//! added by the pipeline in `http`, so errors raised anywhere carry it.
+//! added by the request-id layer in `http`, so errors raised anywhere (a
+//! caught panic included) carry it.
 
 use std::borrow::Cow;
 
@@ -13,7 +14,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::domain;
-use crate::http::signature::AuthError;
+use crate::iam::authz::Denial;
+use crate::iam::eval::Role;
 
 /// An OCI error code and its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,31 +103,10 @@ impl ErrorCode {
             ServiceUnavailable => "ServiceUnavailable",
         }
     }
-
-    /// The code OCI usually sends with `status`, for fault rules that name
-    /// only a status (`None`: the rule must name a code).
-    pub const fn default_for_status(status: u16) -> Option<Self> {
-        use ErrorCode::*;
-        Some(match status {
-            400 => InvalidParameter,
-            401 => NotAuthenticated,
-            404 => NotAuthorizedOrNotFound,
-            405 => MethodNotAllowed,
-            409 => IncorrectState,
-            412 => NoEtagMatch,
-            413 => PayloadTooLarge,
-            429 => TooManyRequests,
-            500 => InternalServerError,
-            501 => MethodNotImplemented,
-            503 => ServiceUnavailable,
-            _ => return None,
-        })
-    }
 }
 
 /// OCI's fixed message for a resource that is missing or not visible.
-pub const NOT_AUTHORIZED_OR_NOT_FOUND: &str =
-    "Authorization failed or requested resource not found.";
+pub use crate::iam::authz::NOT_AUTHORIZED_OR_NOT_FOUND;
 /// OCI's message for a failed authentication.
 pub const NOT_AUTHENTICATED: &str =
     "The required information to complete authentication was not provided or was incorrect.";
@@ -167,9 +148,15 @@ impl ApiError {
         )
     }
 
+    /// 401 `NotAuthenticated` with OCI's fixed message (the reason goes to
+    /// the log only).
+    pub fn not_authenticated() -> Self {
+        Self::new(ErrorCode::NotAuthenticated, NOT_AUTHENTICATED)
+    }
+
     /// 500 with a generic message; logs `cause` with a searchable id.
     pub fn internal(cause: &anyhow::Error) -> Self {
-        let id = crate::domain::ids::random_base32(12);
+        let id = crate::ocid::random_base32(12);
         tracing::error!(error_id = %id, error = format!("{cause:#}"), "internal error");
         Self::new(
             ErrorCode::InternalServerError,
@@ -198,24 +185,14 @@ fn json_error(status: StatusCode, body: String) -> Response {
     response
 }
 
-/// An error a fault rule injects: any status and code the rule names (418
-/// and 403 included), in OCI's body shape `{"code","message"}`. The one
-/// escape hatch from the [`ErrorCode`] table, used only by `faults`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InjectedError {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The body's `code`.
-    pub code: String,
-    /// The body's `message` (written by whoever wrote the rule).
-    pub message: String,
-}
-
-impl IntoResponse for InjectedError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({"code": self.code, "message": self.message}).to_string();
-        json_error(self.status, body)
-    }
+/// The response of an error a fault rule injects: any status and code the
+/// rule names (418 and 403 included), in OCI's body shape. The one escape
+/// hatch from the [`ErrorCode`] table; a status that is not an HTTP status
+/// (the rules only allow 400–599) answers 500.
+pub fn injected(status: u16, code: &str, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::json!({"code": code, "message": message}).to_string();
+    json_error(status, body)
 }
 
 impl From<domain::Error> for ApiError {
@@ -243,11 +220,20 @@ impl From<domain::Error> for ApiError {
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        // The reason is logged by the pipeline; the wire carries OCI's text.
-        let _ = error;
-        ApiError::new(ErrorCode::NotAuthenticated, NOT_AUTHENTICATED)
+impl From<crate::crypto::Error> for ApiError {
+    fn from(error: crate::crypto::Error) -> Self {
+        domain::Error::from(error).into()
+    }
+}
+
+impl From<Denial> for ApiError {
+    fn from(denial: Denial) -> Self {
+        let code = match denial.role {
+            Role::Own => ErrorCode::NotAuthorizedOrNotFound,
+            Role::Create => ErrorCode::NotAuthorizedOrResourceAlreadyExists,
+            Role::Related => ErrorCode::RelatedResourceNotAuthorizedOrNotFound,
+        };
+        ApiError::new(code, denial.message)
     }
 }
 
@@ -298,6 +284,22 @@ mod tests {
         let (_, _, message) = wire(Error::Internal(anyhow::anyhow!("sqlite said SECRETVALUE")));
         assert!(!message.contains("SECRETVALUE"), "{message}");
         assert!(message.starts_with(INTERNAL));
+    }
+
+    #[test]
+    fn denials_keep_the_status_and_code_iam_names() {
+        for role in [Role::Own, Role::Create, Role::Related] {
+            let denial = Denial {
+                role,
+                message: "m".into(),
+            };
+            let (status, code) = denial.status_and_code();
+            let api = ApiError::from(denial);
+            assert_eq!(
+                (api.code.status().as_u16(), api.code.as_str()),
+                (status, code)
+            );
+        }
     }
 
     #[test]

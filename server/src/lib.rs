@@ -1,22 +1,27 @@
 //! oci-vault-emulator: a local, offline emulator of OCI Vault.
 //!
-//! Map of the crate, in the order a request meets it (see ARCHITECTURE.md):
+//! Map of the crate, in the order a request meets it (ARCHITECTURE.md has
+//! the layering rules, which `tests/layering.rs` keeps):
 //! - [`config`]: the command line and `OCI_EMULATOR_*` environment.
-//! - [`app`]: shared state, listener, graceful shutdown.
-//! - [`http`]: the request pipeline (request id → route → body →
-//!   signature → handler → log line) and `/_emulator/` endpoints.
-//! - [`operation`]: the single table of OCI operations; routing keys on it.
+//! - [`app`]: the listener, graceful shutdown; [`state`]: the shared state.
+//! - [`http`]: router, per-request layers, accept loop, `/_emulator/`.
+//! - [`pipeline`]: the request's way through, in one function, and the one
+//!   resolver of a request's target.
+//! - [`operation`]: the single table of OCI operations and their target rules.
+//! - [`auth`]: request signatures → the caller.
+//! - [`faults`]: pure fault and rate-limit decisions.
+//! - [`iam`]: the tenancy, the policy language, pure authorisation.
 //! - [`services`]: one module per OCI API, wire types named after the SDK
 //!   models, thin handlers.
 //! - [`domain`]: vaults, keys, secrets and their rules; no HTTP.
-//! - [`crypto`]: AES-GCM, sealing at rest, the ciphertext format.
-//! - [`store`]: SQLite; SQL lives only there.
-//! - [`iam`]: the tenancy (users, API keys, groups, policies).
+//! - [`store`]: SQLite. [`crypto`]: AES-GCM, sealing at rest, API keys.
 //! - [`error`]: OCI error codes and statuses, in one table.
-//! - [`clock`]: the one clock resources read.
-//! - [`faults`]: fault rules and rate limits, `/_emulator/faults`.
+//! - [`clock`], [`ocid`]: the one clock; OCIDs.
+//! - [`cli`]: `policy check` / `policy lint`.
 
 pub mod app;
+pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -25,8 +30,11 @@ pub mod error;
 pub mod faults;
 pub mod http;
 pub mod iam;
+pub mod ocid;
 pub mod operation;
+pub mod pipeline;
 pub mod services;
+pub mod state;
 pub mod store;
 
 pub use app::Application;

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Policy(command) => match oci_vault_emulator::iam::cli::run(&command) {
+        Command::Policy(command) => match oci_vault_emulator::cli::policy::run(&command) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -173,7 +173,7 @@ fn print_config(args: &PrintConfigArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&key_dir)?;
     let key_dir = std::fs::canonicalize(&key_dir)?;
     let key_path = key_dir.join(format!("{}.pem", name.to_ascii_lowercase()));
-    oci_vault_emulator::config::write_private_file(&key_path, pem.as_bytes())?;
+    oci_vault_emulator::store::write_private_file(&key_path, pem.as_bytes())?;
     let tenancy = oci_vault_emulator::iam::tenancy::Tenancy::embedded();
     println!(
         "# oci config for the emulator's fixture user ({name}); use with --endpoint {url}\n[{name}]\nuser={user}\nfingerprint={fingerprint}\ntenancy={tenancy}\nregion=us-ashburn-1\nkey_file={key}",

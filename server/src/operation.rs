@@ -898,26 +898,148 @@ fn match_template(template: &'static str, segments: &[&str]) -> Option<(usize, P
     Some((literals, params))
 }
 
-/// Decodes `%XX` escapes in one path segment; `None` for a broken escape or
-/// a result that is not UTF-8.
+/// Decodes `%XX` escapes in one path segment (the `percent-encoding`
+/// crate); `None` for a result that is not UTF-8. A `%` not followed by two
+/// hex digits stays as it is, as the WHATWG URL standard decodes.
 pub fn percent_decode(s: &str) -> Option<String> {
-    if !s.contains('%') {
-        return Some(s.to_owned());
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+/// The ids a request names, found by its operation's target rule (DESIGN:
+/// "route: the operation and the target ids from path, query or body"):
+///
+/// - path parameters `vaultId`, `keyId`, `secretId`;
+/// - `ListVaults`, `ListKeys`, `ListSecrets`: the query's `compartmentId`;
+/// - `CreateVault`, `CreateKey`, `ImportKey`: the body's `compartmentId`;
+/// - `CreateSecret`: the body's `compartmentId`, `vaultId`, `keyId` and
+///   `secretName`;
+/// - crypto calls (`Encrypt`, `Decrypt`, `GenerateDataEncryptionKey`,
+///   `ExportKey`, `Sign`, `Verify`): the body's `keyId`;
+/// - `GetSecretBundleByName`: the query's `vaultId` and `secretName`;
+/// - key and crypto calls: the vault endpoint key they came in on.
+///
+/// Only these fields of a body are read (a string value counts; any other
+/// type is left to the handler's validation), so plaintext and secret
+/// content are never touched here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Named {
+    /// The compartment a list reads or a create writes to.
+    pub compartment_id: Option<String>,
+    /// A vault OCID.
+    pub vault_id: Option<String>,
+    /// A key OCID.
+    pub key_id: Option<String>,
+    /// A secret OCID.
+    pub secret_id: Option<String>,
+    /// The name of the secret `GetSecretBundleByName` reads (in `vault_id`).
+    pub secret_name: Option<String>,
+    /// The name `CreateSecret` gives its new secret.
+    pub new_secret_name: Option<String>,
+    /// The endpoint key of the vault whose management or crypto endpoint
+    /// the call came in on.
+    pub vault_endpoint: Option<String>,
+}
+
+/// The body fields a target rule may read (strings only, see [`Named`]).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct BodyIds {
+    compartment_id: Option<serde_json::Value>,
+    vault_id: Option<serde_json::Value>,
+    key_id: Option<serde_json::Value>,
+    secret_name: Option<serde_json::Value>,
+}
+
+fn text(value: Option<serde_json::Value>) -> Option<String> {
+    match value {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
     }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+}
+
+impl Named {
+    /// The ids `operation` names in `params`, the raw `query` string and the
+    /// `body`; `vault_endpoint` is the per-vault endpoint the call used.
+    pub fn of(
+        operation: Operation,
+        params: &PathParams,
+        query: &str,
+        body: &[u8],
+        vault_endpoint: Option<&str>,
+    ) -> Self {
+        use Operation::*;
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let mut named = Named {
+            vault_id: param("vaultId"),
+            key_id: param("keyId"),
+            secret_id: param("secretId"),
+            vault_endpoint: vault_endpoint.map(str::to_owned),
+            ..Named::default()
+        };
+        let from_query = |name: &str| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v)
+                .filter(|v| !v.is_empty())
+        };
+        let from_body = || {
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return BodyIds::default();
+            }
+            serde_json::from_slice::<BodyIds>(body).unwrap_or_default()
+        };
+        match operation {
+            ListVaults | ListKeys | ListSecrets => {
+                named.compartment_id = from_query("compartmentId");
+            }
+            CreateVault | CreateKey | ImportKey => {
+                named.compartment_id = text(from_body().compartment_id);
+            }
+            CreateSecret => {
+                let ids = from_body();
+                named.compartment_id = text(ids.compartment_id);
+                named.vault_id = text(ids.vault_id);
+                named.key_id = text(ids.key_id);
+                named.new_secret_name = text(ids.secret_name);
+            }
+            Encrypt | Decrypt | GenerateDataEncryptionKey | ExportKey | Sign | Verify => {
+                named.key_id = text(from_body().key_id);
+            }
+            GetSecretBundleByName => {
+                named.vault_id = from_query("vaultId");
+                named.secret_name = from_query("secretName");
+            }
+            _ => {}
+        }
+        named
+    }
+
+    /// The id of the resource the operation itself acts on, as named: the
+    /// path's `secretId`, `keyId` or `vaultId` (most specific first), or a
+    /// crypto call's `keyId`. `None` for creates and lists, and for
+    /// `GetSecretBundleByName`, which names its secret by name (the
+    /// resolver finds its id).
+    pub fn own_resource_id(&self, operation: Operation) -> Option<&str> {
+        use Operation::*;
+        match operation {
+            CreateSecret | GetSecretBundleByName => None,
+            _ => self
+                .secret_id
+                .as_deref()
+                .or(self.key_id.as_deref())
+                .or(self.vault_id.as_deref()),
         }
     }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -1037,6 +1159,14 @@ mod tests {
         );
         assert_eq!(route(&Method::GET, "/20180608/nothing"), Route::NotFound);
         assert_eq!(route(&Method::GET, "/"), Route::NotFound);
+    }
+
+    #[test]
+    fn percent_decoding_keeps_utf8_and_refuses_broken_utf8() {
+        assert_eq!(percent_decode("s%2F1").as_deref(), Some("s/1"));
+        assert_eq!(percent_decode("caf%C3%A9").as_deref(), Some("café"));
+        assert_eq!(percent_decode("%FF"), None);
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
     }
 
     #[test]

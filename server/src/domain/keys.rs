@@ -11,10 +11,10 @@ use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::ids::{new_ocid, OcidKind};
 use super::vaults::Vault;
-use super::{check_etag, deletion_time, new_etag, Error, Result, Tags};
+use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
 use crate::crypto::{random_bytes, Keyring, B64};
+use crate::ocid::{new_ocid, OcidKind};
 use crate::store::{self, KEYS, KEY_VERSIONS};
 use base64::Engine as _;
 
@@ -207,9 +207,9 @@ pub struct KeyVersion {
 
 impl KeyVersion {
     /// The sealed material's bytes.
-    pub fn sealed(&self) -> Result<Vec<u8>> {
+    pub fn sealed(&self) -> std::result::Result<Vec<u8>, crate::crypto::Error> {
         B64.decode(&self.sealed_material)
-            .map_err(|e| Error::Internal(anyhow::anyhow!("sealed material: {e}")))
+            .map_err(|e| crate::crypto::Error::Internal(anyhow::anyhow!("sealed material: {e}")))
     }
 }
 
@@ -302,6 +302,7 @@ pub fn create(
     vault: &Vault,
     new: NewKey,
 ) -> Result<Key> {
+    ensure_fresh(tx, &store::VAULTS, &vault.id, &vault.etag)?;
     vault.ensure_active()?;
     if new.protection_mode == ProtectionMode::External {
         return Err(Error::InvalidParameter(
@@ -332,14 +333,14 @@ pub fn create(
 
 /// The key `id` if it belongs to `vault_id`; 404 otherwise.
 pub fn get(tx: &Transaction<'_>, vault_id: &str, id: &str, now: OffsetDateTime) -> Result<Key> {
-    match store::get::<Key>(tx, &KEYS, id)? {
-        Some(key) if key.vault_id == vault_id => Ok(key.settle(now)),
+    match find(tx, id, now)? {
+        Some(key) if key.vault_id == vault_id => Ok(key),
         _ => Err(Error::NotFound),
     }
 }
 
-/// The key `id` wherever it lives (for secrets, which name it in the body).
-pub fn get_any(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Option<Key>> {
+/// The key `id` wherever it lives, settled at `now`; `None` when absent.
+pub fn find(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Option<Key>> {
     Ok(store::get::<Key>(tx, &KEYS, id)?.map(|k| k.settle(now)))
 }
 
@@ -368,17 +369,11 @@ pub fn list(
     Ok(keys.into_iter().map(|k| k.settle(now)).collect())
 }
 
-/// Loads a key for a state change: exists in the vault, etag matches.
-fn for_change(
-    tx: &Transaction<'_>,
-    vault_id: &str,
-    id: &str,
-    if_match: Option<&str>,
-    now: OffsetDateTime,
-) -> Result<Key> {
-    let key = get(tx, vault_id, id, now)?;
-    check_etag(if_match, &key.etag)?;
-    Ok(key)
+/// Checks that a resolved key may be changed: the row is as it was read,
+/// and `if-match` (when given) matches its etag.
+fn for_change(tx: &Transaction<'_>, key: &Key, if_match: Option<&str>) -> Result<()> {
+    ensure_fresh(tx, &KEYS, &key.id, &key.etag)?;
+    check_etag(if_match, &key.etag)
 }
 
 fn incorrect(key: &Key, action: &str) -> Error {
@@ -392,14 +387,12 @@ fn incorrect(key: &Key, action: &str) -> Error {
 /// `UpdateKey`: display name and tags; the key must be `ENABLED` or `DISABLED`.
 pub fn update(
     tx: &Transaction<'_>,
-    now: OffsetDateTime,
-    vault_id: &str,
-    id: &str,
+    mut key: Key,
     if_match: Option<&str>,
     display_name: Option<String>,
     tags: Option<Tags>,
 ) -> Result<Key> {
-    let mut key = for_change(tx, vault_id, id, if_match, now)?;
+    for_change(tx, &key, if_match)?;
     if !matches!(key.lifecycle_state, KeyState::Enabled | KeyState::Disabled) {
         return Err(incorrect(&key, "updated"));
     }
@@ -418,13 +411,11 @@ pub fn update(
 /// there); a key pending deletion refuses both.
 pub fn set_enabled(
     tx: &Transaction<'_>,
-    now: OffsetDateTime,
-    vault_id: &str,
-    id: &str,
+    mut key: Key,
     if_match: Option<&str>,
     enabled: bool,
 ) -> Result<Key> {
-    let mut key = for_change(tx, vault_id, id, if_match, now)?;
+    for_change(tx, &key, if_match)?;
     if !matches!(key.lifecycle_state, KeyState::Enabled | KeyState::Disabled) {
         return Err(incorrect(
             &key,
@@ -448,12 +439,11 @@ pub fn set_enabled(
 pub fn schedule_deletion(
     tx: &Transaction<'_>,
     now: OffsetDateTime,
-    vault_id: &str,
-    id: &str,
+    mut key: Key,
     if_match: Option<&str>,
     requested: Option<OffsetDateTime>,
 ) -> Result<Key> {
-    let mut key = for_change(tx, vault_id, id, if_match, now)?;
+    for_change(tx, &key, if_match)?;
     if !matches!(key.lifecycle_state, KeyState::Enabled | KeyState::Disabled) {
         return Err(incorrect(&key, "scheduled for deletion"));
     }
@@ -470,12 +460,11 @@ pub fn schedule_deletion(
 /// `CancelKeyDeletion`: back to the state before the deletion was scheduled.
 pub fn cancel_deletion(
     tx: &Transaction<'_>,
-    now: OffsetDateTime,
     vault: &Vault,
-    id: &str,
+    mut key: Key,
     if_match: Option<&str>,
 ) -> Result<Key> {
-    let mut key = for_change(tx, &vault.id, id, if_match, now)?;
+    for_change(tx, &key, if_match)?;
     if key.lifecycle_state != KeyState::PendingDeletion {
         return Err(incorrect(&key, "taken out of deletion"));
     }
@@ -500,10 +489,9 @@ pub fn rotate(
     keyring: &Keyring,
     now: OffsetDateTime,
     region: &str,
-    vault_id: &str,
-    id: &str,
+    mut key: Key,
 ) -> Result<KeyVersion> {
-    let mut key = get(tx, vault_id, id, now)?;
+    ensure_fresh(tx, &KEYS, &key.id, &key.etag)?;
     key.ensure_usable()?;
     let version = new_version(tx, keyring, now, region, &key)?;
     key.current_key_version = version.id.clone();
@@ -513,18 +501,38 @@ pub fn rotate(
 }
 
 /// `ListKeyVersions`: a key's versions, oldest first.
-pub fn versions(
-    tx: &Transaction<'_>,
-    vault_id: &str,
-    key_id: &str,
-    now: OffsetDateTime,
-) -> Result<Vec<KeyVersion>> {
-    get(tx, vault_id, key_id, now)?;
-    store::query_docs(
+pub fn versions(tx: &Transaction<'_>, key_id: &str) -> Result<Vec<KeyVersion>> {
+    Ok(store::query_docs(
         tx,
         "SELECT doc FROM key_versions WHERE key_id = ?1 ORDER BY seq",
         params![key_id],
-    )
+    )?)
+}
+
+/// The key version a crypto call uses: `version_id` when given (it must be
+/// a version of `key`, else 400 `InvalidParameter`), else the current one.
+/// The key must be `ENABLED` and the version too (409 `IncorrectState`).
+pub fn usable_version(
+    tx: &Transaction<'_>,
+    key: &Key,
+    version_id: Option<&str>,
+) -> Result<KeyVersion> {
+    key.ensure_usable()?;
+    let wanted = version_id.unwrap_or(&key.current_key_version);
+    let version = version(tx, &key.id, wanted).map_err(|_| {
+        Error::InvalidParameter(format!(
+            "keyVersionId {wanted} is not a version of key {}.",
+            key.id
+        ))
+    })?;
+    if version.lifecycle_state != KeyState::Enabled {
+        return Err(Error::IncorrectState(format!(
+            "Key version {} is in lifecycle state {}.",
+            version.id,
+            version.lifecycle_state.as_str()
+        )));
+    }
+    Ok(version)
 }
 
 /// A key version by OCID if it belongs to `key_id`; 404 otherwise.

@@ -1,13 +1,21 @@
 //! The resources and their rules: vaults, master encryption keys and key
-//! versions, secrets and secret versions. No HTTP here: functions take a store
-//! transaction and the clock, and fail with [`Error`], which `error.rs` maps
-//! to OCI's statuses and codes in one exhaustive table.
+//! versions, secrets and secret versions. No HTTP and no wire types here:
+//! functions take a store transaction, the request's time and the resources
+//! the pipeline resolved ([`target::Target`]), and fail with [`Error`], which
+//! `error.rs` maps to OCI's statuses and codes in one exhaustive table.
+//!
+//! A write that starts from a resolved resource first checks, in its own
+//! transaction, that the row still has the etag it was read with
+//! ([`ensure_fresh`]); so resolving once per request never loses an update
+//! made by a concurrent request.
 
-pub mod ids;
 pub mod keys;
+pub mod retry;
 pub mod secrets;
 pub mod seed;
 pub mod state;
+pub mod target;
+pub mod vault_deletion;
 pub mod vaults;
 
 use serde::{Deserialize, Serialize};
@@ -53,6 +61,21 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+impl From<crate::store::Error> for Error {
+    fn from(e: crate::store::Error) -> Self {
+        Error::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl From<crate::crypto::Error> for Error {
+    fn from(e: crate::crypto::Error) -> Self {
+        match e {
+            crate::crypto::Error::InvalidCiphertext => Error::InvalidCiphertext,
+            crate::crypto::Error::Internal(cause) => Error::Internal(cause),
+        }
+    }
+}
+
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::Internal(anyhow::Error::new(e).context("stored document"))
@@ -77,7 +100,7 @@ pub struct Tags {
 
 /// A fresh etag: OCI's are opaque strings that change with every write.
 pub fn new_etag() -> String {
-    ids::random_base32(32)
+    crate::ocid::random_base32(32)
 }
 
 /// Checks an `if-match` header value against the resource's etag
@@ -92,6 +115,10 @@ pub fn check_etag(if_match: Option<&str>, etag: &str) -> Result<()> {
 /// Validates a requested deletion time: `min_days`..=`max_days` after `now`
 /// (inclusive, with a minute of slack for clients that compute "now + 7 days"
 /// a moment before sending); absent → `default_days` after `now`.
+///
+/// The window is compared as a distance from `now`, so a time at the edge
+/// of the calendar (`9999-12-31T23:59:59Z`) is refused like any other time
+/// out of the window, with no date arithmetic that could overflow.
 pub fn deletion_time(
     requested: Option<OffsetDateTime>,
     now: OffsetDateTime,
@@ -99,16 +126,41 @@ pub fn deletion_time(
     max_days: i64,
     default_days: i64,
 ) -> Result<OffsetDateTime> {
+    let out_of_window = || {
+        Error::InvalidParameter(format!(
+            "timeOfDeletion must be between {min_days} and {max_days} days from now."
+        ))
+    };
     let Some(at) = requested else {
-        return Ok(now + time::Duration::days(default_days));
+        return now
+            .checked_add(time::Duration::days(default_days))
+            .ok_or_else(out_of_window);
     };
     let slack = time::Duration::minutes(1);
-    if at + slack < now + time::Duration::days(min_days)
-        || at - slack > now + time::Duration::days(max_days)
+    let ahead = at - now;
+    if ahead + slack < time::Duration::days(min_days)
+        || ahead - slack > time::Duration::days(max_days)
     {
-        return Err(Error::InvalidParameter(format!(
-            "timeOfDeletion must be between {min_days} and {max_days} days from now."
-        )));
+        return Err(out_of_window());
     }
     Ok(at)
+}
+
+/// Refuses a write that starts from a copy of row `id` read earlier in the
+/// request when another request changed the row since (its etag differs):
+/// 409 `Conflict`, so the caller retries with fresh state instead of
+/// overwriting a change it never saw.
+pub fn ensure_fresh(
+    tx: &rusqlite::Transaction<'_>,
+    table: &crate::store::Table,
+    id: &str,
+    etag: &str,
+) -> Result<()> {
+    if crate::store::unchanged(tx, table, id, etag)? {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!(
+            "{id} was changed by another request while this one ran; retry."
+        )))
+    }
 }

@@ -17,11 +17,11 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::ids::{new_ocid, OcidKind};
 use super::keys::{self, Algorithm, Key, KeyVersion};
-use super::vaults;
-use super::{check_etag, deletion_time, new_etag, Error, Result, Tags};
+use super::vaults::Vault;
+use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
 use crate::crypto::{self, Keyring, B64};
+use crate::ocid::{new_ocid, OcidKind};
 use crate::store::{self, SECRETS};
 use base64::Engine as _;
 
@@ -296,18 +296,10 @@ pub fn save_version(tx: &Transaction<'_>, version: &SecretVersion) -> Result<()>
     Ok(())
 }
 
-/// The key a secret's content is wrapped with: it must exist, be in the
-/// secret's vault, be AES, and be `ENABLED`. Returns the key and its current
-/// version.
-fn usable_key(
-    tx: &Transaction<'_>,
-    vault_id: &str,
-    key_id: &str,
-    now: OffsetDateTime,
-) -> Result<(Key, KeyVersion)> {
-    let key = keys::get_any(tx, key_id, now)?.ok_or_else(|| {
-        Error::RelatedNotFound(format!("Key {key_id} was not found or is not authorized."))
-    })?;
+/// The key a secret's content is wrapped with: it must be in the secret's
+/// vault, be AES, and be `ENABLED`. Returns its current version.
+fn usable_key(tx: &Transaction<'_>, vault_id: &str, key: &Key) -> Result<KeyVersion> {
+    let key_id = &key.id;
     if key.vault_id != vault_id {
         return Err(Error::InvalidParameter(format!(
             "Key {key_id} is not in vault {vault_id}."
@@ -319,8 +311,13 @@ fn usable_key(
         ));
     }
     key.ensure_usable()?;
-    let version = keys::version(tx, &key.id, &key.current_key_version)?;
-    Ok((key, version))
+    keys::version(tx, &key.id, &key.current_key_version)
+}
+
+/// The key a secret's content is wrapped with, loaded by the secret's
+/// `keyId` (a related resource, not the request's target); 404 when gone.
+fn secret_key(tx: &Transaction<'_>, secret: &Secret, now: OffsetDateTime) -> Result<Key> {
+    keys::find(tx, &secret.key_id, now)?.ok_or(Error::NotFound)
 }
 
 /// Encrypts `content` as version `version_number` of `secret_id` under a
@@ -387,22 +384,24 @@ pub fn open_content(
 
 /// `CreateSecret`: version 1, `CURRENT`+`LATEST`. The vault must be `ACTIVE`,
 /// the key an `ENABLED` AES key of that vault, and the name new in the vault.
+/// `vault` and `key` are what the body's `vaultId` and `keyId` resolved to
+/// (`None`: 400 `RelatedResourceNotAuthorizedOrNotFound`, as OCI answers).
 pub fn create(
     tx: &Transaction<'_>,
     keyring: &Keyring,
     now: OffsetDateTime,
     region: &str,
+    vault: Option<&Vault>,
+    key: Option<&Key>,
     new: NewSecret,
 ) -> Result<(Secret, SecretVersion)> {
-    let vault = match vaults::get(tx, &new.vault_id, now) {
-        Err(Error::NotFound) => {
-            return Err(Error::RelatedNotFound(format!(
-                "Vault {} was not found or is not authorized.",
-                new.vault_id
-            )))
-        }
-        other => other?,
-    };
+    let vault = vault.ok_or_else(|| {
+        Error::RelatedNotFound(format!(
+            "Vault {} was not found or is not authorized.",
+            new.vault_id
+        ))
+    })?;
+    ensure_fresh(tx, &store::VAULTS, &vault.id, &vault.etag)?;
     vault.ensure_active()?;
     validate_name(&new.secret_name)?;
     if new.content.stage != Stage::Current {
@@ -410,7 +409,14 @@ pub fn create(
             "The first version of a secret must have stage CURRENT.".into(),
         ));
     }
-    let (_, key_version) = usable_key(tx, &vault.id, &new.key_id, now)?;
+    let key = key.ok_or_else(|| {
+        Error::RelatedNotFound(format!(
+            "Key {} was not found or is not authorized.",
+            new.key_id
+        ))
+    })?;
+    ensure_fresh(tx, &store::KEYS, &key.id, &key.etag)?;
+    let key_version = usable_key(tx, &vault.id, key)?;
     let taken: Option<String> = tx
         .query_row(
             "SELECT id FROM secrets WHERE vault_id = ?1 AND name = ?2",
@@ -429,7 +435,7 @@ pub fn create(
     version.stages = vec![Stage::Current, Stage::Latest];
     let secret = Secret {
         id,
-        vault_id: vault.id,
+        vault_id: vault.id.clone(),
         compartment_id: new.compartment_id,
         secret_name: new.secret_name,
         key_id: new.key_id,
@@ -447,26 +453,34 @@ pub fn create(
     Ok((secret, version))
 }
 
-/// `GetSecret`: 404 when absent or deleted.
-pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Secret> {
-    match store::get::<Secret>(tx, &SECRETS, id)?.map(|s| s.settle(now)) {
-        Some(s) if s.lifecycle_state != SecretState::Deleted => Ok(s),
-        _ => Err(Error::NotFound),
-    }
+/// The secret `id` settled at `now`; `None` when absent or deleted (a
+/// deleted secret is gone for every read, see `domain::target`).
+pub fn find(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Option<Secret>> {
+    Ok(store::get::<Secret>(tx, &SECRETS, id)?
+        .map(|s| s.settle(now))
+        .filter(|s| s.lifecycle_state != SecretState::Deleted))
 }
 
-/// The secret named `name` in `vault_id`; 404 when none.
-pub fn by_name(
+/// `GetSecret`: 404 when absent or deleted.
+pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Secret> {
+    find(tx, id, now)?.ok_or(Error::NotFound)
+}
+
+/// The secret named `name` in `vault_id`, as [`find`]; `None` when none.
+pub fn find_by_name(
     tx: &Transaction<'_>,
     vault_id: &str,
     name: &str,
     now: OffsetDateTime,
-) -> Result<Secret> {
+) -> Result<Option<Secret>> {
     let id: Option<String> = tx
         .prepare_cached("SELECT id FROM secrets WHERE vault_id = ?1 AND name = ?2")?
         .query_row(params![vault_id, name], |r| r.get(0))
         .optional()?;
-    get(tx, &id.ok_or(Error::NotFound)?, now)
+    match id {
+        Some(id) => find(tx, &id, now),
+        None => Ok(None),
+    }
 }
 
 /// `ListSecrets`: a compartment's secrets, filtered by exact `name` and
@@ -494,11 +508,11 @@ pub fn list(
 
 /// All versions of a secret, oldest first.
 pub fn versions(tx: &Transaction<'_>, secret_id: &str) -> Result<Vec<SecretVersion>> {
-    store::query_docs(
+    Ok(store::query_docs(
         tx,
         "SELECT doc FROM secret_versions WHERE secret_id = ?1 ORDER BY version_number",
         params![secret_id],
-    )
+    )?)
 }
 
 /// One version by number; 404 when absent.
@@ -547,6 +561,13 @@ fn normalise(versions: &mut [SecretVersion]) {
     }
 }
 
+/// Checks that a resolved secret may be changed: the row is as it was read,
+/// and `if-match` (when given) matches its etag.
+fn for_change(tx: &Transaction<'_>, secret: &Secret, if_match: Option<&str>) -> Result<()> {
+    ensure_fresh(tx, &SECRETS, &secret.id, &secret.etag)?;
+    check_etag(if_match, &secret.etag)
+}
+
 /// `UpdateSecret`. New content adds a version (see the module doc for
 /// stages); `currentVersionNumber` promotes an existing one; the two (or
 /// `secretRules`) together are refused by the caller's validation.
@@ -554,12 +575,11 @@ pub fn update(
     tx: &Transaction<'_>,
     keyring: &Keyring,
     now: OffsetDateTime,
-    id: &str,
+    mut secret: Secret,
     if_match: Option<&str>,
     change: SecretUpdate,
 ) -> Result<Secret> {
-    let mut secret = get(tx, id, now)?;
-    check_etag(if_match, &secret.etag)?;
+    for_change(tx, &secret, if_match)?;
     secret.ensure_active("updated")?;
     if change.content.is_some() && change.current_version_number.is_some() {
         return Err(Error::InvalidParameter(
@@ -568,7 +588,8 @@ pub fn update(
     }
     let mut all = versions(tx, &secret.id)?;
     if let Some(content) = &change.content {
-        let (_, key_version) = usable_key(tx, &secret.vault_id, &secret.key_id, now)?;
+        let key = secret_key(tx, &secret, now)?;
+        let key_version = usable_key(tx, &secret.vault_id, &key)?;
         if let Some(name) = &content.name {
             if all.iter().any(|v| v.name.as_deref() == Some(name)) {
                 return Err(Error::InvalidParameter(format!(
@@ -628,12 +649,11 @@ pub fn update(
 pub fn schedule_deletion(
     tx: &Transaction<'_>,
     now: OffsetDateTime,
-    id: &str,
+    mut secret: Secret,
     if_match: Option<&str>,
     requested: Option<OffsetDateTime>,
 ) -> Result<Secret> {
-    let mut secret = get(tx, id, now)?;
-    check_etag(if_match, &secret.etag)?;
+    for_change(tx, &secret, if_match)?;
     secret.ensure_active("scheduled for deletion")?;
     let at = deletion_time(requested, now, 1, 30, 30)?;
     secret.lifecycle_state = SecretState::PendingDeletion;
@@ -646,12 +666,10 @@ pub fn schedule_deletion(
 /// `CancelSecretDeletion`: back to `ACTIVE`.
 pub fn cancel_deletion(
     tx: &Transaction<'_>,
-    now: OffsetDateTime,
-    id: &str,
+    mut secret: Secret,
     if_match: Option<&str>,
 ) -> Result<Secret> {
-    let mut secret = get(tx, id, now)?;
-    check_etag(if_match, &secret.etag)?;
+    for_change(tx, &secret, if_match)?;
     if secret.lifecycle_state != SecretState::PendingDeletion {
         return Err(Error::IncorrectState(format!(
             "Secret {} is in lifecycle state {}; only a secret pending deletion can have its deletion cancelled.",
@@ -701,7 +719,7 @@ pub fn bundle_source(
     if secret.lifecycle_state != SecretState::Active {
         return Err(Error::NotFound);
     }
-    let key = keys::get_any(tx, &secret.key_id, now)?.ok_or(Error::NotFound)?;
+    let key = secret_key(tx, &secret, now)?;
     key.ensure_usable()?;
     let version = match selector {
         Selector::Number(n) => version(tx, &secret.id, *n)?,

@@ -19,12 +19,12 @@ use rusqlite::Transaction;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::ids::{is_ocid_of, new_ocid, random_base32, OcidKind};
 use super::keys::{self, Algorithm, Key, KeyShape, KeyState, ProtectionMode};
 use super::secrets::{self, NewContent, Secret, SecretState, Stage};
 use super::vaults::{self, Vault, VaultState, VaultType};
 use super::{new_etag, Error, Result, Tags};
 use crate::crypto::{random_bytes, KeyBytes, Keyring, B64};
+use crate::ocid::{is_ocid_of, new_ocid, random_base32, OcidKind};
 use crate::store::{self, KEYS, SECRETS, VAULTS};
 
 /// A seed document.
@@ -162,29 +162,38 @@ fn placeholder(
     let offset = name
         .strip_prefix("now")
         .ok_or_else(|| format!("unknown placeholder {{{{{name}}}}}"))?;
+    let bad = || format!("{{{{{name}}}}}: the offset must be like +30d, -2h, +15m or +10s");
     let at = if offset.is_empty() {
         now
     } else {
-        let (sign, amount) = offset.split_at(1);
-        let unit = amount.chars().last().ok_or("an empty offset")?;
-        let number: i64 = amount[..amount.len() - 1].parse().map_err(|_| {
-            format!("{{{{{name}}}}}: the offset must be like +30d, -2h, +15m or +10s")
-        })?;
-        let seconds = number
-            * match unit {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                _ => return Err(format!("{{{{{name}}}}}: the unit must be s, m, h or d")),
-            };
-        match sign {
-            "+" => now + time::Duration::seconds(seconds),
-            "-" => now - time::Duration::seconds(seconds),
+        let (negative, amount) = match (offset.strip_prefix('+'), offset.strip_prefix('-')) {
+            (Some(amount), _) => (false, amount),
+            (_, Some(amount)) => (true, amount),
             _ => return Err(format!("{{{{{name}}}}}: the offset must start with + or -")),
-        }
+        };
+        let unit = amount.chars().last().ok_or_else(bad)?;
+        let per_unit: i64 = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(format!("{{{{{name}}}}}: the unit must be s, m, h or d")),
+        };
+        let number: i64 = amount
+            .strip_suffix(unit)
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(bad)?;
+        let seconds = number
+            .checked_mul(per_unit)
+            .and_then(|s| if negative { s.checked_neg() } else { Some(s) })
+            .ok_or_else(|| format!("{{{{{name}}}}}: the offset is out of range"))?;
+        now.checked_add(time::Duration::seconds(seconds))
+            .filter(|at| (at.year() - now.year()).abs() <= 100)
+            .ok_or_else(|| {
+                format!("{{{{{name}}}}}: the offset is out of range (at most 100 years)")
+            })?
     };
-    Ok(crate::services::common::format_time(at))
+    Ok(crate::clock::format_time(at))
 }
 
 /// Parses a seed (after [`render`]); errors name the field path.
@@ -352,7 +361,7 @@ fn seed_key(
     let version_id = match &sk.id {
         Some(_) => format!(
             "ocid1.keyversion.oc1.{}.{}",
-            super::ids::region_key(region),
+            crate::ocid::region_key(region),
             derived(&key.id, 60)
         ),
         None => new_ocid(OcidKind::KeyVersion, region),
@@ -378,7 +387,7 @@ fn seed_secret(
         Error::InvalidParameter(m) => Error::InvalidParameter(format!("name: {m}")),
         other => other,
     })?;
-    if secrets::by_name(tx, &vault.id, &ss.name, now).is_ok() {
+    if secrets::find_by_name(tx, &vault.id, &ss.name, now)?.is_some() {
         return Err(Error::Conflict(format!(
             "name: a secret named {} already exists in this vault",
             ss.name
@@ -488,6 +497,31 @@ mod tests {
             .contains("unknown placeholder"));
         assert!(render("{{now+3w}}", now, "").unwrap_err().contains("unit"));
         assert!(render("{{now", now, "").is_err());
+    }
+
+    /// Regression: these used to panic on byte slicing or overflow.
+    #[test]
+    fn odd_offsets_are_errors_not_panics() {
+        let now = datetime!(2026-01-01 00:00 UTC);
+        for text in [
+            "{{now+5é}}",
+            "{{now€5d}}",
+            "{{now+é}}",
+            "{{nowé}}",
+            "{\"name\":\"café\",\"t\":\"{{now+1ü}}\"}",
+            "{{now+}}",
+            "{{now-}}",
+            "{{now+99999999999999d}}",
+            "{{now+9223372036854775807s}}",
+            "{{now-9223372036854775808s}}",
+            "{{now+36600000d}}",
+        ] {
+            assert!(render(text, now, "").is_err(), "{text}");
+        }
+        assert_eq!(
+            render("{\"name\":\"café\",\"t\":\"{{now+1d}}\"}", now, "").unwrap(),
+            "{\"name\":\"café\",\"t\":\"2026-01-02T00:00:00.000Z\"}"
+        );
     }
 
     #[test]

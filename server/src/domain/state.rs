@@ -55,7 +55,39 @@ pub fn wipe(tx: &Transaction<'_>) -> Result<()> {
 }
 
 fn docs(tx: &Transaction<'_>, sql: &str) -> Result<Vec<serde_json::Value>> {
-    store::query_docs(tx, sql, params![])
+    Ok(store::query_docs(tx, sql, params![])?)
+}
+
+/// How many vaults, keys and secrets are stored (what the admin endpoints
+/// answer after a reset, an import or a seed).
+pub fn counts(tx: &Transaction<'_>) -> Result<(i64, i64, i64)> {
+    let count = |sql: &str| -> Result<i64> { Ok(tx.query_row(sql, [], |r| r.get(0))?) };
+    Ok((
+        count("SELECT count(*) FROM vaults")?,
+        count("SELECT count(*) FROM keys")?,
+        count("SELECT count(*) FROM secrets")?,
+    ))
+}
+
+/// The latest `timeCreated` of any stored resource or version (the clock
+/// may not move back past it).
+pub fn newest_event(tx: &Transaction<'_>) -> Result<Option<time::OffsetDateTime>> {
+    let mut newest = None;
+    for sql in [
+        "SELECT doc FROM vaults",
+        "SELECT doc FROM keys",
+        "SELECT doc FROM key_versions",
+        "SELECT doc FROM secrets",
+        "SELECT doc FROM secret_versions",
+    ] {
+        for doc in docs(tx, sql)? {
+            let at = doc["timeCreated"].as_str().and_then(|t| {
+                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            });
+            newest = newest.max(at);
+        }
+    }
+    Ok(newest)
 }
 
 /// Exports every document.
@@ -104,6 +136,8 @@ pub fn import(tx: &Transaction<'_>, keyring: &Keyring, snapshot: Snapshot) -> Re
             snapshot.format
         )));
     }
+    crate::clock::check_offset(snapshot.clock_offset_seconds)
+        .map_err(|e| Error::InvalidParameter(format!("clockOffsetSeconds: {e}")))?;
     let check = B64
         .decode(&snapshot.root_key_check)
         .map_err(|_| Error::InvalidParameter("rootKeyCheck: not valid base64".into()))?;

@@ -10,9 +10,8 @@ use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::ids::{new_ocid, random_base32, OcidKind};
-use super::{check_etag, deletion_time, new_etag, Error, Result, Tags};
-use crate::domain::keys::{self, KeyState};
+use super::{check_etag, ensure_fresh, new_etag, Error, Result, Tags};
+use crate::ocid::{new_ocid, random_base32, OcidKind};
 use crate::store::{self, VAULTS};
 
 /// `Vault.vaultType`.
@@ -159,28 +158,33 @@ pub fn create(
     Ok(vault)
 }
 
-/// `GetVault`: 404 when absent.
-pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Vault> {
-    store::get::<Vault>(tx, &VAULTS, id)?
-        .map(|v| v.settle(now))
-        .ok_or(Error::NotFound)
+/// The vault `id`, settled at `now`; `None` when absent.
+pub fn find(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Option<Vault>> {
+    Ok(store::get::<Vault>(tx, &VAULTS, id)?.map(|v| v.settle(now)))
 }
 
-/// The vault whose endpoints carry `vault_key`; 404 when none.
+/// The vault `id`; 404 when absent.
+pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Vault> {
+    find(tx, id, now)?.ok_or(Error::NotFound)
+}
+
+/// The vault whose endpoints carry `vault_key`; `None` when none. Only the
+/// pipeline's resolver calls this: every key and crypto call gets its vault
+/// from there.
 pub fn by_endpoint_key(
     tx: &Transaction<'_>,
     vault_key: &str,
     now: OffsetDateTime,
-) -> Result<Vault> {
+) -> Result<Option<Vault>> {
     let mut found: Vec<Vault> = store::query_docs(
         tx,
         "SELECT doc FROM vaults WHERE vault_key = ?1",
         params![vault_key],
     )?;
-    found.pop().map(|v| v.settle(now)).ok_or(Error::NotFound)
+    Ok(found.pop().map(|v| v.settle(now)))
 }
 
-/// `ListVaults`: the vaults of a compartment, newest first.
+/// `ListVaults`: the vaults of a compartment (unsorted; the handler sorts).
 pub fn list(tx: &Transaction<'_>, compartment_id: &str, now: OffsetDateTime) -> Result<Vec<Vault>> {
     let vaults: Vec<Vault> = store::query_docs(
         tx,
@@ -190,17 +194,26 @@ pub fn list(tx: &Transaction<'_>, compartment_id: &str, now: OffsetDateTime) -> 
     Ok(vaults.into_iter().map(|v| v.settle(now)).collect())
 }
 
+/// Checks that a resolved vault may be changed: the row is as it was read,
+/// and `if-match` (when given) matches its etag.
+pub(super) fn for_change(
+    tx: &Transaction<'_>,
+    vault: &Vault,
+    if_match: Option<&str>,
+) -> Result<()> {
+    ensure_fresh(tx, &VAULTS, &vault.id, &vault.etag)?;
+    check_etag(if_match, &vault.etag)
+}
+
 /// `UpdateVault`: display name and tags; the vault must be `ACTIVE`.
 pub fn update(
     tx: &Transaction<'_>,
-    now: OffsetDateTime,
-    id: &str,
+    mut vault: Vault,
     if_match: Option<&str>,
     display_name: Option<String>,
     tags: Option<Tags>,
 ) -> Result<Vault> {
-    let mut vault = get(tx, id, now)?;
-    check_etag(if_match, &vault.etag)?;
+    for_change(tx, &vault, if_match)?;
     vault.ensure_active()?;
     if let Some(name) = display_name {
         vault.display_name = name;
@@ -208,82 +221,6 @@ pub fn update(
     if let Some(tags) = tags {
         vault.tags = tags;
     }
-    vault.etag = new_etag();
-    save(tx, &vault)?;
-    Ok(vault)
-}
-
-/// `ScheduleVaultDeletion`: 7–30 days out (default 30); every key not
-/// already scheduled goes to `PENDING_DELETION` with the vault's time. A key
-/// already scheduled later than the vault makes the call fail with 409.
-pub fn schedule_deletion(
-    tx: &Transaction<'_>,
-    now: OffsetDateTime,
-    id: &str,
-    if_match: Option<&str>,
-    requested: Option<OffsetDateTime>,
-) -> Result<Vault> {
-    let mut vault = get(tx, id, now)?;
-    check_etag(if_match, &vault.etag)?;
-    vault.ensure_active()?;
-    let at = deletion_time(requested, now, 7, 30, 30)?;
-    let vault_keys = keys::in_vault(tx, &vault.id, now)?;
-    if let Some(late) = vault_keys.iter().find(|k| {
-        k.lifecycle_state == KeyState::PendingDeletion && k.time_of_deletion.is_some_and(|t| t > at)
-    }) {
-        return Err(Error::Conflict(format!(
-            "Key {} is scheduled for deletion after the requested vault deletion time.",
-            late.id
-        )));
-    }
-    for mut key in vault_keys {
-        if matches!(key.lifecycle_state, KeyState::Enabled | KeyState::Disabled) {
-            key.state_before_deletion = Some(key.lifecycle_state);
-            key.lifecycle_state = KeyState::PendingDeletion;
-            key.time_of_deletion = Some(at);
-            key.scheduled_with_vault = true;
-            key.etag = new_etag();
-            keys::save(tx, &key)?;
-        }
-    }
-    vault.lifecycle_state = VaultState::PendingDeletion;
-    vault.time_of_deletion = Some(at);
-    vault.etag = new_etag();
-    save(tx, &vault)?;
-    Ok(vault)
-}
-
-/// `CancelVaultDeletion`: back to `ACTIVE`; keys that were scheduled with the
-/// vault return to their former state, keys scheduled on their own stay.
-pub fn cancel_deletion(
-    tx: &Transaction<'_>,
-    now: OffsetDateTime,
-    id: &str,
-    if_match: Option<&str>,
-) -> Result<Vault> {
-    let mut vault = get(tx, id, now)?;
-    check_etag(if_match, &vault.etag)?;
-    if vault.lifecycle_state != VaultState::PendingDeletion {
-        return Err(Error::IncorrectState(format!(
-            "Vault {} is in lifecycle state {}; only a vault pending deletion can have its deletion cancelled.",
-            vault.id,
-            state_name(vault.lifecycle_state)
-        )));
-    }
-    for mut key in keys::in_vault(tx, &vault.id, now)? {
-        if key.scheduled_with_vault && key.lifecycle_state == KeyState::PendingDeletion {
-            key.lifecycle_state = key
-                .state_before_deletion
-                .take()
-                .unwrap_or(KeyState::Enabled);
-            key.time_of_deletion = None;
-            key.scheduled_with_vault = false;
-            key.etag = new_etag();
-            keys::save(tx, &key)?;
-        }
-    }
-    vault.lifecycle_state = VaultState::Active;
-    vault.time_of_deletion = None;
     vault.etag = new_etag();
     save(tx, &vault)?;
     Ok(vault)

@@ -14,9 +14,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::rules::InjectedError;
 use super::rules::{validate_id, FaultError, MatchSpec, Matcher};
 use super::Target;
-use crate::error::{ErrorCode, InjectedError};
 
 /// What one bucket is kept per.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,11 +126,6 @@ impl RateLimit {
         })
     }
 
-    /// Whether matching needs the target's compartment.
-    pub fn needs_compartment(&self) -> bool {
-        self.matcher.needs_compartment()
-    }
-
     /// The bucket key of a call, or `None` when the limit does not apply.
     pub fn key_of(&self, target: &Target<'_>) -> Option<String> {
         if !self.matcher.matches(target) {
@@ -138,8 +133,8 @@ impl RateLimit {
         }
         let p = target.principal?;
         Some(match self.spec.key {
-            BucketKey::Tenancy => p.tenancy_id.clone(),
-            BucketKey::Principal => p.user_id.clone(),
+            BucketKey::Tenancy => p.tenancy_id.to_owned(),
+            BucketKey::Principal => p.user_id.to_owned(),
             BucketKey::PrincipalOperation => format!("{}/{}", p.user_id, target.operation.name()),
         })
     }
@@ -163,8 +158,8 @@ impl RateLimit {
     /// The 429 a throttled call gets.
     pub fn error(&self) -> InjectedError {
         InjectedError {
-            status: ErrorCode::TooManyRequests.status(),
-            code: ErrorCode::TooManyRequests.as_str().to_owned(),
+            status: 429,
+            code: "TooManyRequests".to_owned(),
             message: "Too many requests for the tenant.".to_owned(),
         }
     }
@@ -173,7 +168,7 @@ impl RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::iam::tenancy::Principal;
+    use crate::faults::Caller;
     use crate::operation::Operation;
     use proptest::prelude::*;
     use std::time::Duration;
@@ -228,14 +223,18 @@ mod tests {
 
     #[test]
     fn keys_separate_principals_and_operations() {
-        let a = Principal::bare_user("ocid1.user.oc1..a", "a", "ocid1.tenancy.oc1..t");
+        let a = Caller {
+            user_id: "ocid1.user.oc1..a",
+            user_name: "a",
+            tenancy_id: "ocid1.tenancy.oc1..t",
+        };
         let spec = |key: &str| -> RateLimitSpec {
             serde_json::from_value(serde_json::json!({
                 "id": "l", "match": {"services": ["secrets"]}, "perSecond": 1, "burst": 1, "key": key}))
             .unwrap()
         };
         let t = Target {
-            principal: Some(&a),
+            principal: Some(a),
             ..Target::bare(Operation::GetSecretBundle)
         };
         let key = |k: &str| {
@@ -250,7 +249,7 @@ mod tests {
             Some("ocid1.user.oc1..a/GetSecretBundle")
         );
         let other = Target {
-            principal: Some(&a),
+            principal: Some(a),
             ..Target::bare(Operation::GetSecret)
         };
         let limit = RateLimit::compile(spec("principal"), "rateLimits[0]").unwrap();

@@ -26,7 +26,6 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Target;
-use crate::error::{ErrorCode, InjectedError, INTERNAL};
 use crate::operation::{Operation, Service, OPERATIONS};
 
 /// A fault document or rule that cannot be used: the field's path and why.
@@ -272,7 +271,7 @@ impl Matcher {
         }
         if let Some(want) = &self.principal {
             match target.principal {
-                Some(p) if p.user_id == *want || p.user_name == *want => {}
+                Some(p) if p.user_id == want.as_str() || p.user_name == want.as_str() => {}
                 _ => return false,
             }
         }
@@ -287,11 +286,6 @@ impl Matcher {
             }
         }
         true
-    }
-
-    /// Whether matching needs the target's compartment (a store lookup).
-    pub fn needs_compartment(&self) -> bool {
-        self.compartment_id.is_some()
     }
 
     /// Whether it matches on anything known only after authentication.
@@ -424,13 +418,45 @@ impl Action {
     }
 }
 
+/// An error a fault rule injects: any status and code the rule names (418
+/// and 403 included), answered in OCI's body shape `{"code","message"}` by
+/// the pipeline. The one escape hatch from the emulator's table of codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InjectedError {
+    /// The HTTP status, 400–599.
+    pub status: u16,
+    /// The body's `code`.
+    pub code: String,
+    /// The body's `message` (written by whoever wrote the rule).
+    pub message: String,
+}
+
+/// The code OCI usually sends with `status` (OCI "API Errors"), for rules
+/// that name only a status; `None`: the rule must name a code.
+pub const fn default_code(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "InvalidParameter",
+        401 => "NotAuthenticated",
+        404 => "NotAuthorizedOrNotFound",
+        405 => "MethodNotAllowed",
+        409 => "IncorrectState",
+        412 => "NoEtagMatch",
+        413 => "PayloadTooLarge",
+        429 => "TooManyRequests",
+        500 => "InternalServerError",
+        501 => "MethodNotImplemented",
+        503 => "ServiceUnavailable",
+        _ => return None,
+    })
+}
+
 /// The error a rule answers, with OCI's defaults filled in.
 fn compile_error(spec: &ErrorSpec, path: &str, rule_id: &str) -> Result<InjectedError, FaultError> {
     let status = match (spec.status, spec.code.as_deref()) {
         (Some(s), _) => s,
         (None, None) => 500,
         (None, Some(code)) => (400..600)
-            .find(|s| ErrorCode::default_for_status(*s).map(ErrorCode::as_str) == Some(code))
+            .find(|s| default_code(*s) == Some(code))
             .ok_or_else(|| {
                 FaultError::new(
                     format!("{path}.status"),
@@ -444,7 +470,7 @@ fn compile_error(spec: &ErrorSpec, path: &str, rule_id: &str) -> Result<Injected
             "must be an error status, 400–599",
         ));
     }
-    let known = ErrorCode::default_for_status(status);
+    let known = default_code(status);
     let code = match (spec.code.as_deref(), known) {
         (Some(code), _) => {
             if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') {
@@ -455,7 +481,7 @@ fn compile_error(spec: &ErrorSpec, path: &str, rule_id: &str) -> Result<Injected
             }
             code.to_owned()
         }
-        (None, Some(known)) => known.as_str().to_owned(),
+        (None, Some(known)) => known.to_owned(),
         (None, None) => {
             return Err(FaultError::new(
                 format!("{path}.code"),
@@ -473,8 +499,6 @@ fn compile_error(spec: &ErrorSpec, path: &str, rule_id: &str) -> Result<Injected
         Some(m) => m.clone(),
         None => default_message(&code, rule_id),
     };
-    let status = axum::http::StatusCode::from_u16(status)
-        .map_err(|_| FaultError::new(format!("{path}.status"), "not an HTTP status"))?;
     Ok(InjectedError {
         status,
         code,
@@ -487,7 +511,7 @@ fn compile_error(spec: &ErrorSpec, path: &str, rule_id: &str) -> Result<Injected
 fn default_message(code: &str, rule_id: &str) -> String {
     match code {
         "TooManyRequests" => "Too many requests for the tenant.".to_owned(),
-        "InternalServerError" => INTERNAL.to_owned(),
+        "InternalServerError" => "Internal error occurred.".to_owned(),
         "ServiceUnavailable" => "The service is currently unavailable; retry later.".to_owned(),
         "IncorrectState" => {
             "The resource is in a state that does not allow this operation; retry later.".to_owned()
@@ -661,11 +685,6 @@ impl Rule {
         })
     }
 
-    /// Whether matching needs the target's compartment.
-    pub fn needs_compartment(&self) -> bool {
-        self.matcher.needs_compartment()
-    }
-
     /// Counts a call to `target` if it matches and decides whether it
     /// fires; returns the action to take (latency jitter already drawn into
     /// `ms`, with `jitter_ms` 0).
@@ -711,7 +730,7 @@ pub fn validate_id(id: &str, path: &str) -> Result<(), FaultError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::iam::tenancy::Principal;
+    use crate::faults::Caller;
     use proptest::prelude::*;
 
     fn now() -> OffsetDateTime {
@@ -741,8 +760,12 @@ mod tests {
         Rule::compile(spec, "rules[0]", 42)
     }
 
-    fn principal(id: &str, name: &str) -> Principal {
-        Principal::bare_user(id, name, "ocid1.tenancy.oc1..t")
+    fn principal(id: &'static str, name: &'static str) -> Caller<'static> {
+        Caller {
+            user_id: id,
+            user_name: name,
+            tenancy_id: "ocid1.tenancy.oc1..t",
+        }
     }
 
     #[test]
@@ -883,7 +906,7 @@ mod tests {
             let r = rule(serde_json::json!({"id": "e", "action": {"error": error}})).unwrap();
             match r.action {
                 Action::Error(e) => {
-                    assert_eq!((e.status.as_u16(), e.code.as_str()), (status, code));
+                    assert_eq!((e.status, e.code.as_str()), (status, code));
                     assert!(!e.message.is_empty());
                 }
                 other => panic!("{other:?}"),
@@ -967,14 +990,14 @@ mod tests {
         .unwrap();
         let mut t = Target {
             operation: Operation::GetSecretBundle,
-            principal: Some(&dev),
+            principal: Some(dev),
             compartment_id: Some("c1".into()),
             resource_id: Some("s1".into()),
         };
         assert!(r.matcher.matches(&t));
-        t.principal = Some(&admin);
+        t.principal = Some(admin);
         assert!(!r.matcher.matches(&t), "other principal");
-        t.principal = Some(&dev);
+        t.principal = Some(dev);
         t.compartment_id = Some("c2".into());
         assert!(!r.matcher.matches(&t), "other compartment");
         t.compartment_id = Some("c1".into());
@@ -997,7 +1020,7 @@ mod tests {
             "id": "p", "match": {"principal": "ocid1.user.oc1..admin"}, "action": {"drop": "close"}}))
         .unwrap();
         let t = Target {
-            principal: Some(&admin),
+            principal: Some(admin),
             ..Target::bare(Operation::GetVault)
         };
         assert!(by_id.matcher.matches(&t));

@@ -21,10 +21,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::iam::authz::{self, PrincipalSpec, TargetSpec};
+use crate::iam::authz::{self, PrincipalSpec, TargetSpec, Targets};
 use crate::iam::tenancy::Policy;
+use crate::operation::Named;
+use crate::pipeline::resolve;
+use crate::state::AppState;
 
 /// The routes, merged into the main router.
 pub fn routes() -> Router<AppState> {
@@ -38,7 +40,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn decision(State(app): State<AppState>, Path(request_id): Path<String>) -> Response {
-    match app.iam.decision(&request_id) {
+    match app.iam.decisions.explain(&request_id) {
         Some(explanation) => Json(explanation).into_response(),
         None => ApiError::new(
             ErrorCode::NotFound,
@@ -71,9 +73,7 @@ async fn simulate(State(app): State<AppState>, body: axum::body::Bytes) -> Respo
         let principal =
             authz::simulated_principal(&app.tenancy, engine.directory(), &request.principal)
                 .map_err(ApiError::invalid)?;
-        let targets = authz::online_targets(&app, &request.target)
-            .await
-            .map_err(ApiError::invalid)?;
+        let targets = online_targets(&app, &request.target).await?;
         authz::simulate(&engine, principal, operation, &app.config.region, &targets)
             .map_err(|why| ApiError::invalid(format!("{}: {why}.", operation.name())))
     }
@@ -82,6 +82,38 @@ async fn simulate(State(app): State<AppState>, body: axum::body::Bytes) -> Respo
         Ok(explanation) => Json(explanation).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// The targets of a simulation: as [`authz::offline_targets`], but the
+/// resources that exist take their real compartment, vault and name, found
+/// by the pipeline's resolver (so a simulation sees what a request would).
+async fn online_targets(app: &AppState, spec: &TargetSpec) -> Result<Targets, ApiError> {
+    let engine = app.iam.engine();
+    let mut t = authz::offline_targets(engine.directory(), spec).map_err(ApiError::invalid)?;
+    let named = Named {
+        vault_id: spec.vault_id.clone(),
+        key_id: spec.key_id.clone(),
+        secret_id: spec.secret_id.clone(),
+        ..Named::default()
+    };
+    let now = app.clock.now();
+    let found = app
+        .store
+        .read(|tx| resolve::resolve(tx, &named, now))
+        .await?;
+    let found = resolve::iam_targets(&found);
+    t.vault = found.vault.or(t.vault);
+    t.key = found.key.or(t.key);
+    t.secret = found.secret.or(t.secret);
+    if t.compartment_id.is_none() {
+        t.compartment_id = t
+            .secret
+            .as_ref()
+            .or(t.key.as_ref())
+            .or(t.vault.as_ref())
+            .map(|r| r.compartment_id.clone());
+    }
+    Ok(t)
 }
 
 async fn get_policies(State(app): State<AppState>) -> Json<Vec<Policy>> {

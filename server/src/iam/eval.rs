@@ -564,9 +564,7 @@ impl Engine {
             "request.principal.type" => Var::One(p.kind),
             "request.principal.compartment.id" => Var::One(p.compartment_id.as_deref()?),
             "request.groups.id" => Var::Many(p.groups.iter().map(|g| g.id.as_str()).collect()),
-            "request.region" => {
-                Var::Many(vec![&r.region, crate::domain::ids::region_key(&r.region)])
-            }
+            "request.region" => Var::Many(vec![&r.region, crate::ocid::region_key(&r.region)]),
             "target.compartment.id" => Var::One(&c.target.compartment_id),
             "target.compartment.name" => Var::One(self.directory.name(&c.target.compartment_id)?),
             other => Var::One(

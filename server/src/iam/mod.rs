@@ -5,12 +5,19 @@
 //! - [`tenancy`]: the tenancy file and principals.
 //! - [`policy`]: statements parsed and printed.
 //! - [`eval`]: compiled policies, decisions, explanations, lint.
-//! - [`authz`]: the runtime policy set, the decision log and the checks an
-//!   operation needs on its resolved targets.
-//! - [`cli`]: `policy check` / `policy lint`, offline from a tenancy file.
+//! - [`authz`]: the checks an operation needs on its resolved targets, the
+//!   pure authorise decision, simulation.
+//! - [`policies`]: the policy set in force ([`policies::Iam`]).
+//! - [`decisions`]: the log of recorded decisions `GET
+//!   /_emulator/decisions/{opc-request-id}` explains (the pipeline records).
+//!
+//! Pure: this module imports `operation`, `crypto` (API key parsing) and
+//! `ocid` only; it never reads the store or sees HTTP. The pipeline hands it
+//! the principal, the operation and the resolved target.
 
 pub mod authz;
-pub mod cli;
+pub mod decisions;
 pub mod eval;
+pub mod policies;
 pub mod policy;
 pub mod tenancy;

@@ -18,8 +18,8 @@ use std::collections::{HashMap, HashSet};
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ids::is_ocid_of;
-use crate::http::signature::{KeyId, KeyStore, PublicKey};
+use crate::crypto::PublicKey;
+use crate::ocid::is_ocid_of;
 
 /// The fixture tenancy compiled into the binary (`fixtures/tenancy.json`).
 pub const EMBEDDED: &str = include_str!("../../../fixtures/tenancy.json");
@@ -292,10 +292,17 @@ impl Tenancy {
         Ok(Self { file, keys })
     }
 
-    /// The principal behind a verified key id.
-    pub fn principal(&self, key_id: &KeyId) -> Option<Principal> {
-        let (_, index) = self.keys.get(&key_id_string(key_id))?;
-        Some(self.user_principal(&self.file.users[*index]))
+    /// The API key registered as `<tenancy>/<user>/<fingerprint>` (the
+    /// fingerprint compared without regard to case), with the principal of
+    /// its user; `None` when no such key exists.
+    pub fn api_key(
+        &self,
+        tenancy: &str,
+        user: &str,
+        fingerprint: &str,
+    ) -> Option<(&PublicKey, Principal)> {
+        let (key, index) = self.keys.get(&key_id_string(tenancy, user, fingerprint))?;
+        Some((key, self.user_principal(&self.file.users[*index])))
     }
 
     /// The principal of a user of this tenancy, with its groups.
@@ -338,19 +345,8 @@ impl Tenancy {
     }
 }
 
-fn key_id_string(key_id: &KeyId) -> String {
-    format!(
-        "{}/{}/{}",
-        key_id.tenancy,
-        key_id.user,
-        key_id.fingerprint.to_ascii_lowercase()
-    )
-}
-
-impl KeyStore for Tenancy {
-    fn public_key(&self, key_id: &KeyId) -> Option<&PublicKey> {
-        self.keys.get(&key_id_string(key_id)).map(|(k, _)| k)
-    }
+fn key_id_string(tenancy: &str, user: &str, fingerprint: &str) -> String {
+    format!("{tenancy}/{user}/{}", fingerprint.to_ascii_lowercase())
 }
 
 #[cfg(test)]

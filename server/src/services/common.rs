@@ -1,28 +1,15 @@
 //! Wire pieces shared by every API: RFC 3339 times with milliseconds,
-//! tags, pagination (`limit`/`page` ↔ `opc-next-page`), sorting, and
-//! `opc-retry-token` replay.
+//! tags, pagination (`limit`/`page` ↔ `opc-next-page`) and sorting.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize, Serializer};
-use time::format_description::FormatItem;
-use time::macros::format_description;
 use time::OffsetDateTime;
 
 use super::Ctx;
-use crate::domain::{self, Tags};
+pub use crate::clock::format_time;
+use crate::domain::Tags;
 use crate::error::ApiError;
-use crate::store;
-
-const RFC3339_MS: &[FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-
-/// A time as OCI emits it: UTC, milliseconds, `Z` (`2018-04-03T21:10:29.600Z`).
-pub fn format_time(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(RFC3339_MS)
-        .unwrap_or_default()
-}
 
 /// Serialises an `OffsetDateTime` field with [`format_time`].
 pub fn ser_time<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
@@ -253,29 +240,6 @@ impl Sort {
     }
 }
 
-/// Runs a create under `opc-retry-token` semantics inside one transaction: a
-/// token seen within 24 hours replays the first result (`replay` loads it by
-/// id) instead of creating a duplicate.
-pub fn idempotent<R>(
-    tx: &rusqlite::Transaction<'_>,
-    scope: Option<&str>,
-    now: OffsetDateTime,
-    replay: impl FnOnce(&rusqlite::Transaction<'_>, &str) -> domain::Result<R>,
-    create: impl FnOnce(&rusqlite::Transaction<'_>) -> domain::Result<R>,
-    id_of: impl Fn(&R) -> &str,
-) -> domain::Result<R> {
-    if let Some(scope) = scope {
-        if let Some(id) = store::retry_token(tx, scope, now)? {
-            return replay(tx, &id);
-        }
-    }
-    let created = create(tx)?;
-    if let Some(scope) = scope {
-        store::save_retry_token(tx, scope, id_of(&created), now)?;
-    }
-    Ok(created)
-}
-
 /// Parses an optional RFC 3339 time given in a request body.
 pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
     value
@@ -284,22 +248,4 @@ pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<OffsetDateT
                 .map_err(|_| ApiError::invalid(format!("{field} must be an RFC 3339 date-time.")))
         })
         .transpose()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn times_have_milliseconds_and_z() {
-        assert_eq!(
-            format_time(datetime!(2018-04-03 21:10:29.6 UTC)),
-            "2018-04-03T21:10:29.600Z"
-        );
-        assert_eq!(
-            format_time(datetime!(2018-04-03 23:10:29 +02:00)),
-            "2018-04-03T21:10:29.000Z"
-        );
-    }
 }

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use super::kms_management::KeyShape;
 use super::{Ctx, Reply};
-use crate::app::AppState;
 use crate::crypto::{self, B64};
-use crate::domain::keys::{self, KeyState, KeyVersion};
-use crate::domain::{vaults, Error};
+use crate::domain::keys::{self, KeyVersion};
+use crate::domain::Error;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The only `encryptionAlgorithm` for AES keys.
 const AES_256_GCM: &str = "AES_256_GCM";
@@ -27,6 +27,8 @@ const MAX_ASSOCIATED_DATA: usize = 4096;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EncryptDataDetails {
+    /// Required here; the pipeline's resolver loaded the key it names.
+    #[allow(dead_code)]
     key_id: String,
     plaintext: String,
     associated_data: Option<BTreeMap<String, String>>,
@@ -48,6 +50,8 @@ pub struct EncryptedData {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DecryptDataDetails {
+    /// Required here; the pipeline's resolver loaded the key it names.
+    #[allow(dead_code)]
     key_id: String,
     ciphertext: String,
     associated_data: Option<BTreeMap<String, String>>,
@@ -69,6 +73,8 @@ pub struct DecryptedData {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateKeyDetails {
+    /// Required here; the pipeline's resolver loaded the key it names.
+    #[allow(dead_code)]
     key_id: String,
     key_shape: KeyShape,
     include_plaintext_key: bool,
@@ -105,44 +111,20 @@ fn associated_data(map: Option<&BTreeMap<String, String>>) -> Result<Vec<u8>, Ap
     Ok(aad)
 }
 
-/// Loads the key named in the body from this endpoint's vault (404 when
-/// absent or in another vault), checks it is `ENABLED` (409), and picks the
-/// key version: `version_id` when given (it must be this key's and enabled),
-/// else the current one.
+/// The key version a crypto call uses: the key the body named, found in
+/// this endpoint's vault by the resolver (404 when absent or in another
+/// vault), `ENABLED` (409), and `version_id` when given (it must be this
+/// key's and enabled), else its current version.
 async fn usable_version(
     app: &AppState,
     ctx: &Ctx,
-    key_id: &str,
     version_id: Option<String>,
 ) -> Result<KeyVersion, ApiError> {
-    let (vault_key, key_id, now) = (
-        ctx.vault_key().to_owned(),
-        key_id.to_owned(),
-        app.clock.now(),
-    );
-    let version = app
+    let key = ctx.target.key()?.clone();
+    Ok(app
         .store
-        .read(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            let key = keys::get(tx, &vault.id, &key_id, now)?;
-            key.ensure_usable()?;
-            let wanted = version_id.unwrap_or(key.current_key_version);
-            let version = keys::version(tx, &key.id, &wanted).map_err(|_| {
-                Error::InvalidParameter(format!(
-                    "keyVersionId {wanted} is not a version of key {key_id}."
-                ))
-            })?;
-            if version.lifecycle_state != KeyState::Enabled {
-                return Err(Error::IncorrectState(format!(
-                    "Key version {} is in lifecycle state {}.",
-                    version.id,
-                    version.lifecycle_state.as_str()
-                )));
-            }
-            Ok(version)
-        })
-        .await?;
-    Ok(version)
+        .read(move |tx| keys::usable_version(tx, &key, version_id.as_deref()))
+        .await?)
 }
 
 fn material(
@@ -161,7 +143,7 @@ pub async fn encrypt(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
         B64.decode(details.plaintext.trim())
             .map_err(|_| ApiError::invalid("plaintext must be base64."))?,
     );
-    let version = usable_version(app, ctx, &details.key_id, details.key_version_id).await?;
+    let version = usable_version(app, ctx, details.key_version_id).await?;
     let sealed = crypto::seal(&material(app, &version)?, &aad, &plaintext)?;
     Reply::json(&EncryptedData {
         ciphertext: crypto::encode_ciphertext(&version.id, &sealed),
@@ -180,7 +162,7 @@ pub async fn decrypt(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let aad = associated_data(details.associated_data.as_ref())?;
     let (version_id, sealed) =
         crypto::decode_ciphertext(&details.ciphertext).map_err(ApiError::from)?;
-    let version = usable_version(app, ctx, &details.key_id, Some(version_id))
+    let version = usable_version(app, ctx, Some(version_id))
         .await
         .map_err(|e| {
             if e.code == crate::error::ErrorCode::InvalidParameter {
@@ -206,7 +188,7 @@ pub async fn generate_data_encryption_key(app: &AppState, ctx: &Ctx) -> Result<R
     let details: GenerateKeyDetails = ctx.json()?;
     let shape = details.key_shape.parse()?;
     let aad = associated_data(details.associated_data.as_ref())?;
-    let version = usable_version(app, ctx, &details.key_id, None).await?;
+    let version = usable_version(app, ctx, None).await?;
     let data_key = crypto::random_bytes(shape.length as usize);
     let sealed = crypto::seal(&material(app, &version)?, &aad, &data_key)?;
     let include = details.include_plaintext_key;

@@ -9,13 +9,14 @@ use time::OffsetDateTime;
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
-use crate::app::AppState;
 use crate::domain::keys::{
     self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState,
     KeyVersion as DomainVersion, NewKey, ProtectionMode,
 };
+use crate::domain::retry::idempotent;
 use crate::domain::vaults;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `KeyShape`, as sent and returned.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -192,18 +193,13 @@ pub async fn create_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
         protection_mode: details.protection_mode.unwrap_or(ProtectionMode::Hsm),
         tags: details.tags.into_tags()?,
     };
-    let (now, region, scope, vault_key) = (
-        app.clock.now(),
-        app.config.region.clone(),
-        ctx.retry_scope(),
-        ctx.vault_key().to_owned(),
-    );
+    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
+    let vault = ctx.target.vault()?.clone();
     let state = app.clone();
     let key = app
         .store
         .write(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            common::idempotent(
+            idempotent(
                 tx,
                 scope.as_deref(),
                 now,
@@ -217,20 +213,8 @@ pub async fn create_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GetKey`: `GET /20180608/keys/{keyId}`.
-pub async fn get_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (vault_key, id, now) = (
-        ctx.vault_key().to_owned(),
-        ctx.param("keyId").to_owned(),
-        app.clock.now(),
-    );
-    let key = app
-        .store
-        .read(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            keys::get(tx, &vault.id, &id, now)
-        })
-        .await?;
-    key_reply(&key)
+pub async fn get_key(_app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    key_reply(ctx.target.key()?)
 }
 
 /// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only.
@@ -240,13 +224,10 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
     let algorithm = ctx.query_enum("algorithm", &["AES", "RSA", "ECDSA"])?;
     let protection = ctx.query_enum("protectionMode", &["HSM", "SOFTWARE", "EXTERNAL"])?;
-    let (vault_key, now) = (ctx.vault_key().to_owned(), app.clock.now());
+    let (vault_id, now) = (ctx.target.vault()?.id.clone(), ctx.now);
     let mut all = app
         .store
-        .read(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            keys::list(tx, &vault.id, &compartment, now)
-        })
+        .read(move |tx| keys::list(tx, &vault_id, &compartment, now))
         .await?;
     if let Some(algorithm) = algorithm {
         all.retain(|k| k.key_shape.algorithm.as_str() == algorithm);
@@ -284,34 +265,18 @@ pub async fn update_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     if let Some(name) = &details.display_name {
         common::display_name(name)?;
     }
-    let (vault_key, id, now, if_match) = (
-        ctx.vault_key().to_owned(),
-        ctx.param("keyId").to_owned(),
-        app.clock.now(),
-        ctx.if_match().map(str::to_owned),
-    );
+    let current = ctx.target.key()?.clone();
+    let tags = details.tags.merge_into(&current.tags);
+    let if_match = ctx.if_match().map(str::to_owned);
     let key = app
         .store
-        .write(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            let current = keys::get(tx, &vault.id, &id, now)?;
-            let tags = details.tags.merge_into(&current.tags);
-            keys::update(
-                tx,
-                now,
-                &vault.id,
-                &id,
-                if_match.as_deref(),
-                details.display_name,
-                tags,
-            )
-        })
+        .write(move |tx| keys::update(tx, current, if_match.as_deref(), details.display_name, tags))
         .await?;
     key_reply(&key)
 }
 
 /// Runs a state change of the key in the path, inside one write, with the
-/// vault this management endpoint names and the request's `if-match`.
+/// vault this management endpoint names, the request's time and `if-match`.
 async fn change_key(
     app: &AppState,
     ctx: &Ctx,
@@ -319,32 +284,29 @@ async fn change_key(
             &rusqlite::Transaction<'_>,
             OffsetDateTime,
             &vaults::Vault,
-            &str,
+            DomainKey,
             Option<&str>,
         ) -> crate::domain::Result<DomainKey>
         + Send
         + 'static,
 ) -> Result<Reply, ApiError> {
-    let (vault_key, id, now, if_match) = (
-        ctx.vault_key().to_owned(),
-        ctx.param("keyId").to_owned(),
-        app.clock.now(),
+    let (vault, key, now, if_match) = (
+        ctx.target.vault()?.clone(),
+        ctx.target.key()?.clone(),
+        ctx.now,
         ctx.if_match().map(str::to_owned),
     );
     let key = app
         .store
-        .write(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            change(tx, now, &vault, &id, if_match.as_deref())
-        })
+        .write(move |tx| change(tx, now, &vault, key, if_match.as_deref()))
         .await?;
     key_reply(&key)
 }
 
 /// `EnableKey` / `DisableKey`: `POST /20180608/keys/{keyId}/actions/enable|disable`.
 pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result<Reply, ApiError> {
-    change_key(app, ctx, move |tx, now, vault, id, if_match| {
-        keys::set_enabled(tx, now, &vault.id, id, if_match, enabled)
+    change_key(app, ctx, move |tx, _, _, key, if_match| {
+        keys::set_enabled(tx, key, if_match, enabled)
     })
     .await
 }
@@ -353,26 +315,25 @@ pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result
 pub async fn schedule_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    change_key(app, ctx, move |tx, now, vault, id, if_match| {
-        keys::schedule_deletion(tx, now, &vault.id, id, if_match, at)
+    change_key(app, ctx, move |tx, now, _, key, if_match| {
+        keys::schedule_deletion(tx, now, key, if_match, at)
     })
     .await
 }
 
 /// `CancelKeyDeletion`: `POST /20180608/keys/{keyId}/actions/cancelDeletion`.
 pub async fn cancel_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    change_key(app, ctx, |tx, now, vault, id, if_match| {
-        keys::cancel_deletion(tx, now, vault, id, if_match)
+    change_key(app, ctx, |tx, _, vault, key, if_match| {
+        keys::cancel_deletion(tx, vault, key, if_match)
     })
     .await
 }
 
 /// `CreateKeyVersion`: `POST /20180608/keys/{keyId}/keyVersions` (rotation).
 pub async fn create_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (vault_key, id, now, region, scope) = (
-        ctx.vault_key().to_owned(),
-        ctx.param("keyId").to_owned(),
-        app.clock.now(),
+    let (key, now, region, scope) = (
+        ctx.target.key()?.clone(),
+        ctx.now,
         app.config.region.clone(),
         ctx.retry_scope(),
     );
@@ -380,13 +341,13 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiE
     let version = app
         .store
         .write(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            common::idempotent(
+            let key_id = key.id.clone();
+            idempotent(
                 tx,
                 scope.as_deref(),
                 now,
-                |tx, version_id| keys::version(tx, &id, version_id),
-                |tx| keys::rotate(tx, &state.keyring, now, &region, &vault.id, &id),
+                |tx, version_id| keys::version(tx, &key_id, version_id),
+                |tx| keys::rotate(tx, &state.keyring, now, &region, key),
                 |v| &v.id,
             )
         })
@@ -397,18 +358,8 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiE
 /// `ListKeyVersions`: `GET /20180608/keys/{keyId}/keyVersions`.
 pub async fn list_key_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["TIMECREATED"])?;
-    let (vault_key, id, now) = (
-        ctx.vault_key().to_owned(),
-        ctx.param("keyId").to_owned(),
-        app.clock.now(),
-    );
-    let mut all = app
-        .store
-        .read(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            keys::versions(tx, &vault.id, &id, now)
-        })
-        .await?;
+    let id = ctx.target.key()?.id.clone();
+    let mut all = app.store.read(move |tx| keys::versions(tx, &id)).await?;
     // `versions` is oldest first; ties in time keep creation order.
     if sort.descending {
         all.reverse();
@@ -420,19 +371,11 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiEr
 
 /// `GetKeyVersion`: `GET /20180608/keys/{keyId}/keyVersions/{keyVersionId}`.
 pub async fn get_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (vault_key, key_id, version_id, now) = (
-        ctx.vault_key().to_owned(),
-        ctx.param("keyId").to_owned(),
-        ctx.param("keyVersionId").to_owned(),
-        app.clock.now(),
-    );
+    let key_id = ctx.target.key()?.id.clone();
+    let version_id = ctx.param("keyVersionId").to_owned();
     let version = app
         .store
-        .read(move |tx| {
-            let vault = vaults::by_endpoint_key(tx, &vault_key, now)?;
-            keys::get(tx, &vault.id, &key_id, now)?;
-            keys::version(tx, &key_id, &version_id)
-        })
+        .read(move |tx| keys::version(tx, &key_id, &version_id))
         .await?;
     Reply::json(&KeyVersion::from(&version))
 }

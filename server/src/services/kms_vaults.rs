@@ -6,9 +6,11 @@ use time::OffsetDateTime;
 
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::{Ctx, Reply};
-use crate::app::AppState;
+use crate::domain::retry::idempotent;
+use crate::domain::vault_deletion;
 use crate::domain::vaults::{self, NewVault, Vault as DomainVault, VaultState, VaultType};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `CreateVaultDetails`.
 #[derive(Debug, Deserialize)]
@@ -122,6 +124,16 @@ fn reply(v: &DomainVault, ctx: &Ctx) -> Result<Reply, ApiError> {
     Ok(Reply::json(&Vault::new(v, &ctx.base_url))?.etag(&v.etag))
 }
 
+/// What a state change of the vault in the path needs, owned so it can move
+/// into the write: the resolved vault, the request's time, `if-match`.
+fn change_of(ctx: &Ctx) -> Result<(DomainVault, time::OffsetDateTime, Option<String>), ApiError> {
+    Ok((
+        ctx.target.vault()?.clone(),
+        ctx.now,
+        ctx.if_match().map(str::to_owned),
+    ))
+}
+
 /// `CreateVault`: `POST /20180608/vaults`.
 pub async fn create_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: CreateVaultDetails = ctx.json()?;
@@ -133,15 +145,11 @@ pub async fn create_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
         vault_type: details.vault_type,
         tags: details.tags.into_tags()?,
     };
-    let (now, region, scope) = (
-        app.clock.now(),
-        app.config.region.clone(),
-        ctx.retry_scope(),
-    );
+    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
     let vault = app
         .store
         .write(move |tx| {
-            common::idempotent(
+            idempotent(
                 tx,
                 scope.as_deref(),
                 now,
@@ -155,10 +163,8 @@ pub async fn create_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
 }
 
 /// `GetVault`: `GET /20180608/vaults/{vaultId}`.
-pub async fn get_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (id, now) = (ctx.param("vaultId").to_owned(), app.clock.now());
-    let vault = app.store.read(move |tx| vaults::get(tx, &id, now)).await?;
-    reply(&vault, ctx)
+pub async fn get_vault(_app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    reply(ctx.target.vault()?, ctx)
 }
 
 /// `ListVaults`: `GET /20180608/vaults?compartmentId=…`, a bare array.
@@ -166,7 +172,7 @@ pub async fn list_vaults(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
     ctx.known_compartment(app, &compartment)?;
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
-    let now = app.clock.now();
+    let now = ctx.now;
     let mut all = app
         .store
         .read(move |tx| vaults::list(tx, &compartment, now))
@@ -200,20 +206,13 @@ pub async fn update_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
     if let Some(name) = &details.display_name {
         common::display_name(name)?;
     }
-    let (id, now, if_match) = ctx.change_of(app, "vaultId");
+    let current = ctx.target.vault()?.clone();
+    let tags = details.tags.merge_into(&current.tags);
+    let if_match = ctx.if_match().map(str::to_owned);
     let vault = app
         .store
         .write(move |tx| {
-            let current = vaults::get(tx, &id, now)?;
-            let tags = details.tags.merge_into(&current.tags);
-            vaults::update(
-                tx,
-                now,
-                &id,
-                if_match.as_deref(),
-                details.display_name,
-                tags,
-            )
+            vaults::update(tx, current, if_match.as_deref(), details.display_name, tags)
         })
         .await?;
     reply(&vault, ctx)
@@ -223,20 +222,20 @@ pub async fn update_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
 pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (id, now, if_match) = ctx.change_of(app, "vaultId");
+    let (vault, now, if_match) = change_of(ctx)?;
     let vault = app
         .store
-        .write(move |tx| vaults::schedule_deletion(tx, now, &id, if_match.as_deref(), at))
+        .write(move |tx| vault_deletion::schedule(tx, now, vault, if_match.as_deref(), at))
         .await?;
     reply(&vault, ctx)
 }
 
 /// `CancelVaultDeletion`: `POST /20180608/vaults/{vaultId}/actions/cancelDeletion`.
 pub async fn cancel_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (id, now, if_match) = ctx.change_of(app, "vaultId");
+    let (vault, now, if_match) = change_of(ctx)?;
     let vault = app
         .store
-        .write(move |tx| vaults::cancel_deletion(tx, now, &id, if_match.as_deref()))
+        .write(move |tx| vault_deletion::cancel(tx, now, vault, if_match.as_deref()))
         .await?;
     reply(&vault, ctx)
 }

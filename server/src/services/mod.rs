@@ -1,9 +1,12 @@
 //! One module per OCI API surface, each holding its wire types (named after
 //! the OCI SDK models) and thin handlers: extract → convert → domain →
 //! convert. [`dispatch`] is the one place an [`Operation`] meets its handler.
+//!
+//! A handler gets the request's resolved [`Target`] in its [`Ctx`] and never
+//! loads it again; writes hand the resolved resource to the domain, which
+//! checks it is still current inside the write's transaction.
 
 pub mod common;
-pub mod emulator_admin;
 pub mod kms_crypto;
 pub mod kms_management;
 pub mod kms_vaults;
@@ -16,23 +19,14 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::app::AppState;
+use time::OffsetDateTime;
+
+use crate::domain::target::Target;
 use crate::error::{ApiError, ErrorCode};
-use crate::iam::tenancy::Principal;
 use crate::operation::{Operation, PathParams};
+use crate::state::AppState;
 
-/// Which endpoint a request came in on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// The regional hosts: `kms`, `vaults`, `secrets.vaults`.
-    Regional,
-    /// A vault's `managementEndpoint`, by its endpoint key.
-    Management(String),
-    /// A vault's `cryptoEndpoint`, by its endpoint key.
-    Crypto(String),
-}
-
-/// One authenticated, routed OCI request.
+/// One authenticated, routed, resolved and authorised OCI request.
 #[derive(Debug)]
 pub struct Ctx {
     /// The operation.
@@ -45,12 +39,15 @@ pub struct Ctx {
     pub headers: HeaderMap,
     /// The body (already size-limited).
     pub body: Bytes,
-    /// Who is calling.
-    pub principal: Principal,
-    /// Which endpoint was used.
-    pub endpoint: Endpoint,
+    /// The caller's OCID (the scope of `opc-retry-token`).
+    pub principal_id: String,
     /// `http://host:port` clients reach the emulator at, for vault endpoints.
     pub base_url: String,
+    /// The emulator's time for this request: the target was settled at it,
+    /// and everything the request writes carries it.
+    pub now: OffsetDateTime,
+    /// What the request names, loaded once by the pipeline's resolver.
+    pub target: Target,
 }
 
 impl Ctx {
@@ -108,7 +105,7 @@ impl Ctx {
     pub fn retry_scope(&self) -> Option<String> {
         self.header("opc-retry-token")
             .filter(|t| !t.is_empty())
-            .map(|t| format!("{}/{}/{t}", self.operation.name(), self.principal.user_id))
+            .map(|t| format!("{}/{}/{t}", self.operation.name(), self.principal_id))
     }
 
     /// Parses the JSON body as `T`. Invalid JSON → 400 `CannotParseRequest`;
@@ -155,29 +152,6 @@ impl Ctx {
                 allowed.join(", ")
             ))),
             other => Ok(other),
-        }
-    }
-
-    /// What every write to the resource in the path needs, owned so it can
-    /// move into a store closure: its id (path parameter `param`), the
-    /// emulator's now, and the `if-match` header.
-    pub fn change_of(
-        &self,
-        app: &AppState,
-        param: &str,
-    ) -> (String, time::OffsetDateTime, Option<String>) {
-        (
-            self.param(param).to_owned(),
-            app.clock.now(),
-            self.if_match().map(str::to_owned),
-        )
-    }
-
-    /// The endpoint key of the vault a management/crypto call came in on.
-    pub fn vault_key(&self) -> &str {
-        match &self.endpoint {
-            Endpoint::Management(k) | Endpoint::Crypto(k) => k,
-            Endpoint::Regional => "",
         }
     }
 }

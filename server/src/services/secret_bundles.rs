@@ -11,10 +11,10 @@ use time::OffsetDateTime;
 
 use super::common::{self, ser_time};
 use super::{Ctx, Reply};
-use crate::app::AppState;
 use crate::crypto::B64;
 use crate::domain::secrets::{self, BundleSource, Selector, Stage};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `Base64SecretBundleContentDetails` (discriminator always present).
 #[derive(Serialize)]
@@ -111,13 +111,10 @@ fn bundle_reply(app: &AppState, source: BundleSource, with_etag: bool) -> Result
 /// `GetSecretBundle`: `GET /20190301/secretbundles/{secretId}`.
 pub async fn get_secret_bundle(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let selector = selector(ctx)?;
-    let (id, now) = (ctx.param("secretId").to_owned(), app.clock.now());
+    let (secret, now) = (ctx.target.secret()?.clone(), ctx.now);
     let source = app
         .store
-        .read(move |tx| {
-            let secret = secrets::get(tx, &id, now)?;
-            secrets::bundle_source(tx, secret, &selector, now)
-        })
+        .read(move |tx| secrets::bundle_source(tx, secret, &selector, now))
         .await?;
     bundle_reply(app, source, true)
 }
@@ -125,16 +122,13 @@ pub async fn get_secret_bundle(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiEr
 /// `GetSecretBundleByName`: `POST /20190301/secretbundles/actions/getByName?secretName=…&vaultId=…`
 /// (no body; no etag in the response).
 pub async fn get_secret_bundle_by_name(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let name = ctx.required_query("secretName")?;
-    let vault_id = ctx.required_query("vaultId")?;
+    ctx.required_query("secretName")?;
+    ctx.required_query("vaultId")?;
     let selector = selector(ctx)?;
-    let now = app.clock.now();
+    let (secret, now) = (ctx.target.secret()?.clone(), ctx.now);
     let source = app
         .store
-        .read(move |tx| {
-            let secret = secrets::by_name(tx, &vault_id, &name, now)?;
-            secrets::bundle_source(tx, secret, &selector, now)
-        })
+        .read(move |tx| secrets::bundle_source(tx, secret, &selector, now))
         .await?;
     bundle_reply(app, source, false)
 }
@@ -143,17 +137,12 @@ pub async fn get_secret_bundle_by_name(app: &AppState, ctx: &Ctx) -> Result<Repl
 /// (metadata only, newest first by default).
 pub async fn list_secret_bundle_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["VERSION_NUMBER"])?;
-    let (id, now) = (ctx.param("secretId").to_owned(), app.clock.now());
-    let mut all = app
-        .store
-        .read(move |tx| {
-            let secret = secrets::get(tx, &id, now)?;
-            if secret.lifecycle_state != secrets::SecretState::Active {
-                return Err(crate::domain::Error::NotFound);
-            }
-            secrets::versions(tx, &id)
-        })
-        .await?;
+    let secret = ctx.target.secret()?;
+    if secret.lifecycle_state != secrets::SecretState::Active {
+        return Err(ApiError::not_found());
+    }
+    let id = secret.id.clone();
+    let mut all = app.store.read(move |tx| secrets::versions(tx, &id)).await?;
     if sort.descending {
         all.reverse();
     }

@@ -7,12 +7,13 @@ use time::OffsetDateTime;
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
-use crate::app::AppState;
+use crate::domain::retry::idempotent;
 use crate::domain::secrets::{
     self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate,
     SecretVersion as DomainVersion, Stage,
 };
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `SecretContentDetails`, polymorphic on `contentType`; only `BASE64`
 /// exists (`Base64SecretContentDetails`). Hand-written `Debug` hides content.
@@ -174,6 +175,16 @@ fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
     Ok(Reply::json(&Secret::new(s, false))?.etag(&s.etag))
 }
 
+/// What a change of the secret in the path needs, owned so it can move into
+/// the write: the resolved secret, the request's time, `if-match`.
+fn change_of(ctx: &Ctx) -> Result<(DomainSecret, OffsetDateTime, Option<String>), ApiError> {
+    Ok((
+        ctx.target.secret()?.clone(),
+        ctx.now,
+        ctx.if_match().map(str::to_owned),
+    ))
+}
+
 /// `CreateSecret`: `POST /20180608/secrets`.
 pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: CreateSecretDetails = ctx.json()?;
@@ -200,21 +211,22 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
         content,
         tags: details.tags.into_tags()?,
     };
-    let (now, region, scope) = (
-        app.clock.now(),
-        app.config.region.clone(),
-        ctx.retry_scope(),
-    );
+    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
+    let (vault, key) = (ctx.target.vault.clone(), ctx.target.key.clone());
     let state = app.clone();
     let secret = app
         .store
         .write(move |tx| {
-            common::idempotent(
+            idempotent(
                 tx,
                 scope.as_deref(),
                 now,
                 |tx, id| secrets::get(tx, id, now),
-                |tx| secrets::create(tx, &state.keyring, now, &region, new).map(|(s, _)| s),
+                |tx| {
+                    let (vault, key) = (vault.as_ref(), key.as_ref());
+                    secrets::create(tx, &state.keyring, now, &region, vault, key, new)
+                        .map(|(s, _)| s)
+                },
                 |s| &s.id,
             )
         })
@@ -223,10 +235,8 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
 }
 
 /// `GetSecret`: `GET /20180608/secrets/{secretId}`.
-pub async fn get_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (id, now) = (ctx.param("secretId").to_owned(), app.clock.now());
-    let secret = app.store.read(move |tx| secrets::get(tx, &id, now)).await?;
-    reply(&secret)
+pub async fn get_secret(_app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+    reply(ctx.target.secret()?)
 }
 
 /// `ListSecrets`: `GET /20180608/secrets?compartmentId=…[&name][&vaultId][&lifecycleState]`.
@@ -253,7 +263,7 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
         )));
     }
     let sort = common::sort(ctx, &["TIMECREATED", "NAME"])?;
-    let now = app.clock.now();
+    let now = ctx.now;
     let mut all = app
         .store
         .read(move |tx| secrets::list(tx, &compartment, name.as_deref(), vault_id.as_deref(), now))
@@ -290,11 +300,13 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
         freeform_tags: details.tags.freeform_map(),
         defined_tags: details.tags.defined_map(),
     };
-    let (id, now, if_match) = ctx.change_of(app, "secretId");
+    let (secret, now, if_match) = change_of(ctx)?;
     let state = app.clone();
     let secret = app
         .store
-        .write(move |tx| secrets::update(tx, &state.keyring, now, &id, if_match.as_deref(), change))
+        .write(move |tx| {
+            secrets::update(tx, &state.keyring, now, secret, if_match.as_deref(), change)
+        })
         .await?;
     reply(&secret)
 }
@@ -303,14 +315,8 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
 /// (newest first by default).
 pub async fn list_secret_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["VERSION_NUMBER"])?;
-    let (id, now) = (ctx.param("secretId").to_owned(), app.clock.now());
-    let mut all = app
-        .store
-        .read(move |tx| {
-            secrets::get(tx, &id, now)?;
-            secrets::versions(tx, &id)
-        })
-        .await?;
+    let id = ctx.target.secret()?.id.clone();
+    let mut all = app.store.read(move |tx| secrets::versions(tx, &id)).await?;
     if sort.descending {
         all.reverse();
     }
@@ -325,13 +331,10 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiE
         .param("secretVersionNumber")
         .parse()
         .map_err(|_| ApiError::not_found())?;
-    let (id, now) = (ctx.param("secretId").to_owned(), app.clock.now());
+    let id = ctx.target.secret()?.id.clone();
     let version = app
         .store
-        .read(move |tx| {
-            secrets::get(tx, &id, now)?;
-            secrets::version(tx, &id, number)
-        })
+        .read(move |tx| secrets::version(tx, &id, number))
         .await?;
     Reply::json(&SecretVersion::from(&version))
 }
@@ -341,10 +344,10 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiE
 pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (id, now, if_match) = ctx.change_of(app, "secretId");
+    let (secret, now, if_match) = change_of(ctx)?;
     let secret = app
         .store
-        .write(move |tx| secrets::schedule_deletion(tx, now, &id, if_match.as_deref(), at))
+        .write(move |tx| secrets::schedule_deletion(tx, now, secret, if_match.as_deref(), at))
         .await?;
     Ok(Reply::empty().etag(&secret.etag))
 }
@@ -352,10 +355,10 @@ pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply
 /// `CancelSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/cancelDeletion`
 /// (no response body).
 pub async fn cancel_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (id, now, if_match) = ctx.change_of(app, "secretId");
+    let (secret, _, if_match) = change_of(ctx)?;
     let secret = app
         .store
-        .write(move |tx| secrets::cancel_deletion(tx, now, &id, if_match.as_deref()))
+        .write(move |tx| secrets::cancel_deletion(tx, secret, if_match.as_deref()))
         .await?;
     Ok(Reply::empty().etag(&secret.etag))
 }

@@ -1,5 +1,6 @@
 //! The store: SQLite through rusqlite, in memory by default or a file under
-//! `--data-dir`. SQL lives only in this module.
+//! `--data-dir`. Imports nothing of ours: the domain modules hold the SQL of
+//! their own rows and call the helpers here.
 //!
 //! Every resource row is its domain struct as a JSON document plus the
 //! columns lookups filter on (see `migrations/`). A write is one transaction
@@ -25,7 +26,27 @@ use rusqlite_migration::{Migrations, M};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::domain::{Error, Result};
+mod files;
+
+pub use files::{create_private_file, write_private_file};
+
+/// What can go wrong in the store. The domain wraps it as an internal error
+/// (a 500 whose cause is logged, never shown).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed.
+    #[error("store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored document does not decode (or a value does not encode).
+    #[error("stored document: {0}")]
+    Document(#[from] serde_json::Error),
+    /// The blocking task running a write died (it panicked).
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+/// Result of store functions.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The schema's migrations, applied in order at start.
 fn migrations() -> Migrations<'static> {
@@ -64,7 +85,7 @@ impl Store {
     /// anything is written to it.
     pub fn open_file(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join("emulator.db");
-        crate::config::create_private_file(&path)?;
+        create_private_file(&path)?;
         let conn =
             Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -95,47 +116,52 @@ impl Store {
 
     /// Runs `f` in a transaction that is committed when `f` succeeds and
     /// rolled back when it fails, so a failed request changes nothing.
-    pub async fn write<R, F>(&self, f: F) -> Result<R>
+    pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
     where
         R: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<R> + Send + 'static,
+        E: From<Error> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<R, E> + Send + 'static,
     {
         let conn = self.writer.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let tx = conn.transaction()?;
+            let tx = conn.transaction().map_err(Error::from)?;
             let out = f(&tx)?;
-            tx.commit()?;
+            tx.commit().map_err(Error::from)?;
             Ok(out)
         })
         .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("store task failed: {e}")))?
+        .map_err(|e| E::from(Error::Task(e.to_string())))?
     }
 
     /// Like [`Store::write`], but on the calling thread (start-up, before the
     /// runtime serves anything).
-    pub fn blocking_write<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R>) -> Result<R> {
+    pub fn blocking_write<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut conn = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let tx = conn.transaction()?;
+        let tx = conn.transaction().map_err(Error::from)?;
         let out = f(&tx)?;
-        tx.commit()?;
+        tx.commit().map_err(Error::from)?;
         Ok(out)
     }
 
     /// Runs `f` in a read transaction (never committed), inline. `async`
     /// only so callers need not change if reads ever move off-thread.
-    pub async fn read<R, F>(&self, f: F) -> Result<R>
+    pub async fn read<R, E, F>(&self, f: F) -> Result<R, E>
     where
-        F: FnOnce(&Transaction<'_>) -> Result<R>,
+        E: From<Error>,
+        F: FnOnce(&Transaction<'_>) -> Result<R, E>,
     {
         let mut conn = self
             .reader
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let tx = conn.transaction()?;
+        let tx = conn.transaction().map_err(Error::from)?;
         f(&tx)
     }
 }
@@ -160,24 +186,41 @@ pub fn set_meta(tx: &Transaction<'_>, key: &str, value: &[u8]) -> Result<()> {
 /// One table of JSON documents: the statements for it, by name.
 pub struct Table {
     select_one: &'static str,
+    select_etag: &'static str,
 }
 
 /// Vaults, keyed by OCID.
 pub const VAULTS: Table = Table {
     select_one: "SELECT doc FROM vaults WHERE id = ?1",
+    select_etag: "SELECT json_extract(doc, '$.etag') FROM vaults WHERE id = ?1",
 };
 /// Master encryption keys, keyed by OCID.
 pub const KEYS: Table = Table {
     select_one: "SELECT doc FROM keys WHERE id = ?1",
+    select_etag: "SELECT json_extract(doc, '$.etag') FROM keys WHERE id = ?1",
 };
 /// Key versions, keyed by OCID.
 pub const KEY_VERSIONS: Table = Table {
     select_one: "SELECT doc FROM key_versions WHERE id = ?1",
+    select_etag: "SELECT json_extract(doc, '$.etag') FROM key_versions WHERE id = ?1",
 };
 /// Secrets, keyed by OCID.
 pub const SECRETS: Table = Table {
     select_one: "SELECT doc FROM secrets WHERE id = ?1",
+    select_etag: "SELECT json_extract(doc, '$.etag') FROM secrets WHERE id = ?1",
 };
+
+/// Whether the row `id` of `table` still carries `etag` (the `etag` field of
+/// its document): a write that started from a copy read earlier in the
+/// request checks this first, inside its own transaction, so it never
+/// overwrites a change made in between.
+pub fn unchanged(tx: &Transaction<'_>, table: &Table, id: &str, etag: &str) -> Result<bool> {
+    let current: Option<Option<String>> = tx
+        .prepare_cached(table.select_etag)?
+        .query_row(params![id], |row| row.get(0))
+        .optional()?;
+    Ok(current.flatten().as_deref() == Some(etag))
+}
 
 /// Loads one document by id, or `None`.
 pub fn get<T: DeserializeOwned>(
@@ -186,7 +229,8 @@ pub fn get<T: DeserializeOwned>(
     id: &str,
 ) -> Result<Option<T>> {
     let doc: Option<String> = tx
-        .query_row(table.select_one, params![id], |row| row.get(0))
+        .prepare_cached(table.select_one)?
+        .query_row(params![id], |row| row.get(0))
         .optional()?;
     doc.map(|d| serde_json::from_str(&d).map_err(Error::from))
         .transpose()
@@ -240,9 +284,10 @@ pub fn save_retry_token(
     resource_id: &str,
     now: time::OffsetDateTime,
 ) -> Result<()> {
+    // A time `OffsetDateTime` produced always formats as RFC 3339.
     let at = now
         .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| Error::Internal(e.into()))?;
+        .unwrap_or_default();
     tx.execute(
         "INSERT OR REPLACE INTO retry_tokens (scope, resource_id, time_created) VALUES (?1, ?2, ?3)",
         params![scope, resource_id, at],
@@ -265,12 +310,14 @@ mod tests {
         let failed: Result<()> = store
             .write(|tx| {
                 tx.execute("INSERT INTO vaults VALUES ('v1', 'c', 'k', '{}')", [])?;
-                Err(Error::Conflict("stop".into()))
+                Err(Error::Task("stop".into()))
             })
             .await;
-        assert!(matches!(failed, Err(Error::Conflict(_))));
+        assert!(matches!(failed, Err(Error::Task(_))));
         let count: i64 = store
-            .read(|tx| Ok(tx.query_row("SELECT count(*) FROM vaults", [], |r| r.get(0))?))
+            .read(|tx| {
+                Ok::<_, Error>(tx.query_row("SELECT count(*) FROM vaults", [], |r| r.get(0))?)
+            })
             .await
             .unwrap();
         assert_eq!(count, 0);

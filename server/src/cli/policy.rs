@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::authz::{self, PrincipalSpec, TargetSpec};
-use super::eval::Engine;
-use super::tenancy::Tenancy;
 use crate::config::{PolicyCheckArgs, PolicyCommand};
+use crate::iam::authz::{self, PrincipalSpec, TargetSpec};
+use crate::iam::eval::Engine;
+use crate::iam::tenancy::Tenancy;
 
 fn load(path: Option<&std::path::Path>) -> anyhow::Result<Tenancy> {
     match path {

@@ -1,4 +1,5 @@
-//! OCIDs: minting and checking them.
+//! OCIDs: minting and checking them. Shared by the domain (minting) and
+//! `iam` (checking the tenancy file); imports only `crypto` (randomness).
 //!
 //! Syntax from OCI "Resource Identifiers"
 //! (<https://docs.oracle.com/iaas/Content/General/Concepts/identifiers.htm>):

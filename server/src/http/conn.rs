@@ -1,8 +1,9 @@
 //! Dropping and resetting connections on purpose.
 //!
-//! [`FaultListener`] wraps the TCP listener `axum::serve` accepts from; each
-//! connection's stream carries a shared [`ConnHandle`] that reaches the
-//! request as `ConnectInfo<ConnHandle>`. A `drop` rule calls
+//! Each accepted connection's stream is a [`FaultStream`] sharing a
+//! [`ConnHandle`] with every request on it (the accept loop in `serve` puts
+//! the handle in the request's extensions). When the pipeline says a fault
+//! rule drops the connection, the HTTP layer calls
 //! [`ConnHandle::abort`]; from then on the stream refuses every read and
 //! write, so hyper fails writing the response head — not one byte goes out
 //! — and drops the stream. `close` then ends with a FIN; `reset` sets
@@ -11,44 +12,19 @@
 //! or the service dies mid-request.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-use super::rules::DropKind;
+use crate::faults::DropKind;
 
 const OPEN: u8 = 0;
 const CLOSE: u8 = 1;
 const RESET: u8 = 2;
-
-/// The TCP listener, with abortable connections.
-#[derive(Debug)]
-pub struct FaultListener(pub TcpListener);
-
-impl Listener for FaultListener {
-    type Io = FaultStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (inner, addr) = Listener::accept(&mut self.0).await;
-        let stream = FaultStream {
-            inner,
-            handle: ConnHandle(Arc::new(AtomicU8::new(OPEN))),
-        };
-        (stream, addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Listener::local_addr(&self.0)
-    }
-}
 
 /// The handle a request holds on its connection.
 #[derive(Debug, Clone)]
@@ -69,12 +45,6 @@ impl ConnHandle {
     }
 }
 
-impl Connected<IncomingStream<'_, FaultListener>> for ConnHandle {
-    fn connect_info(stream: IncomingStream<'_, FaultListener>) -> Self {
-        stream.io().handle.clone()
-    }
-}
-
 /// A TCP stream that fails all I/O once its connection was aborted.
 #[derive(Debug)]
 pub struct FaultStream {
@@ -83,6 +53,18 @@ pub struct FaultStream {
 }
 
 impl FaultStream {
+    /// Wraps an accepted connection; the handle is for its requests.
+    pub fn new(inner: TcpStream) -> (Self, ConnHandle) {
+        let handle = ConnHandle(Arc::new(AtomicU8::new(OPEN)));
+        (
+            Self {
+                inner,
+                handle: handle.clone(),
+            },
+            handle,
+        )
+    }
+
     /// `Some(error)` once aborted (and `SO_LINGER` 0 set for a reset).
     fn aborted(&self) -> Option<io::Error> {
         match self.handle.state() {

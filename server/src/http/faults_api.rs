@@ -21,10 +21,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 
-use super::rules::{FaultError, RuleSpec};
-use super::{parse, FaultDocument};
-use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::faults::{parse, FaultDocument, FaultError, RuleSpec};
+use crate::state::AppState;
 
 /// The routes, to merge into the main router.
 pub fn routes() -> Router<AppState> {

@@ -1,6 +1,8 @@
 //! The emulator's own endpoints under `/_emulator/` (not OCI APIs, so no
 //! signature): reset, whole-state snapshots, virtual time and seeding at
-//! run time. Errors keep OCI's body shape `{"code","message"}`.
+//! run time. Errors keep OCI's body shape `{"code","message"}`; bad input
+//! (a snapshot's out-of-range `clockOffsetSeconds` included) is a 400 that
+//! changes nothing.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -10,11 +12,11 @@ use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::app::AppState;
+use crate::clock::format_time;
 use crate::domain::{self, state::Snapshot, Error};
 use crate::error::ApiError;
-use crate::services::common::format_time;
 use crate::services::parse_json;
+use crate::state::AppState;
 
 /// The admin routes, to be merged into the main router.
 pub fn routes() -> Router<AppState> {
@@ -35,15 +37,7 @@ async fn reset(State(app): State<AppState>) -> Result<Response, ApiError> {
 }
 
 async fn counts(app: &AppState) -> Result<Response, ApiError> {
-    let (vaults, keys, secrets) = app
-        .store
-        .read(|tx| {
-            let count = |table: &str| -> domain::Result<i64> {
-                Ok(tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
-            };
-            Ok((count("vaults")?, count("keys")?, count("secrets")?))
-        })
-        .await?;
+    let (vaults, keys, secrets) = app.store.read(domain::state::counts).await?;
     Ok(Json(json!({"vaults": vaults, "keys": keys, "secrets": secrets})).into_response())
 }
 
@@ -68,10 +62,11 @@ async fn import_state(
     let snapshot: Snapshot = parse_json(&body)?;
     let offset = snapshot.clock_offset_seconds;
     let state = app.clone();
+    // `import` refuses an offset out of range before it writes anything.
     app.store
         .write(move |tx| domain::state::import(tx, &state.keyring, snapshot))
         .await?;
-    app.clock.set_offset(offset);
+    app.set_clock_offset(offset)?;
     app.keyring.forget();
     counts(&app).await
 }
@@ -115,7 +110,7 @@ async fn move_time(
         }
     };
     if target < now {
-        let newest = app.store.read(newest_event).await?;
+        let newest = app.store.read(domain::state::newest_event).await?;
         if newest.is_some_and(|t| target < t) {
             return Err(ApiError::invalid(format!(
                 "The clock cannot move back past existing events (the newest is at {}).",
@@ -124,36 +119,17 @@ async fn move_time(
         }
     }
     match request.advance_seconds {
-        Some(seconds) => app.clock.advance(seconds),
+        Some(seconds) => app
+            .clock
+            .advance(seconds)
+            .map_err(|e| ApiError::invalid(format!("advanceSeconds: {e}.")))?,
         None => {
             let from_wall = target - OffsetDateTime::now_utc();
-            app.clock
-                .set_offset(from_wall.as_seconds_f64().round() as i64);
+            app.set_clock_offset(from_wall.whole_seconds())
+                .map_err(|e| ApiError::invalid(format!("set: {e}.")))?;
         }
     }
     Ok(get_time(State(app)).await.into_response())
-}
-
-/// The latest `timeCreated` of any stored resource.
-fn newest_event(tx: &rusqlite::Transaction<'_>) -> domain::Result<Option<OffsetDateTime>> {
-    let mut newest = None;
-    for table in [
-        "vaults",
-        "keys",
-        "key_versions",
-        "secrets",
-        "secret_versions",
-    ] {
-        let docs: Vec<serde_json::Value> =
-            crate::store::query_docs(tx, &format!("SELECT doc FROM {table}"), rusqlite::params![])?;
-        for doc in docs {
-            let at = doc["timeCreated"].as_str().and_then(|t| {
-                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-            });
-            newest = newest.max(at);
-        }
-    }
-    Ok(newest)
 }
 
 /// `POST /_emulator/seed`: applies one seed document now, on top of the

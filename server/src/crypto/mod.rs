@@ -1,4 +1,5 @@
-//! Real cryptography: AES-GCM for everything symmetric, through aws-lc-rs.
+//! Real cryptography: AES-GCM for everything symmetric, RSA API-key
+//! verification ([`public_key`]), through aws-lc-rs. Imports nothing of ours.
 //!
 //! - **Sealing at rest.** Key material is stored only sealed under the
 //!   emulator root key (AES-256-GCM, the key version OCID as associated data,
@@ -23,7 +24,20 @@ use aws_lc_rs::aead::{
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use crate::domain::Error;
+pub mod public_key;
+
+pub use public_key::{decode_pem, fingerprint, PublicKey};
+
+/// Why a crypto step failed. The domain maps these to its own errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Ciphertext that does not open: corrupt, another key, other associated data.
+    #[error("invalid ciphertext")]
+    InvalidCiphertext,
+    /// A key of the wrong size or a failing primitive; never carries key bytes.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
 
 /// Standard base64 (with padding), the encoding of every OCI binary field.
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;

@@ -1,0 +1,78 @@
+//! The resolve stage: the one place that reads a request's target from the
+//! store. It turns the ids a request names ([`Named`]: path, query, body, a
+//! secret's name, a vault's endpoint key) into the resources themselves
+//! ([`Target`]), in one read transaction, settled at the request's time.
+//! Faults, IAM and the handlers all take that `Target`.
+
+use rusqlite::Transaction;
+use time::OffsetDateTime;
+
+use crate::domain::target::Target;
+use crate::domain::{keys, secrets, vaults, Result};
+use crate::iam::authz::{Resource, Targets};
+use crate::operation::Named;
+
+/// Loads what `named` names (see [`Target`] for each field's rule).
+///
+/// At a vault's management or crypto endpoint the vault is that endpoint's,
+/// and a key is found only if it belongs to that vault (one vault's
+/// endpoint never reaches another vault's keys); an endpoint key that names
+/// no vault leaves vault and key absent, so every call there answers 404.
+///
+/// # Errors
+/// A store failure only; what does not exist is absent, not an error.
+pub fn resolve(tx: &Transaction<'_>, named: &Named, now: OffsetDateTime) -> Result<Target> {
+    let endpoint_vault = match &named.vault_endpoint {
+        Some(key) => vaults::by_endpoint_key(tx, key, now)?,
+        None => None,
+    };
+    let vault = match &named.vault_id {
+        Some(id) => vaults::find(tx, id, now)?,
+        None => endpoint_vault.clone(),
+    };
+    let key = match &named.key_id {
+        Some(id) => keys::find(tx, id, now)?.filter(|k| match &named.vault_endpoint {
+            None => true,
+            Some(_) => endpoint_vault.as_ref().is_some_and(|v| v.id == k.vault_id),
+        }),
+        None => None,
+    };
+    let secret = match (&named.secret_id, &named.vault_id, &named.secret_name) {
+        (Some(id), _, _) => secrets::find(tx, id, now)?,
+        (None, Some(vault_id), Some(name)) => secrets::find_by_name(tx, vault_id, name, now)?,
+        _ => None,
+    };
+    Ok(Target {
+        compartment_id: named.compartment_id.clone(),
+        vault,
+        key,
+        secret,
+        new_secret_name: named.new_secret_name.clone(),
+    })
+}
+
+/// What IAM sees of a target: ids, compartments, names, vaults.
+pub fn iam_targets(target: &Target) -> Targets {
+    Targets {
+        compartment_id: target.compartment_id.clone(),
+        vault: target.vault.as_ref().map(|v| Resource {
+            id: v.id.clone(),
+            compartment_id: v.compartment_id.clone(),
+            name: None,
+            vault_id: None,
+        }),
+        key: target.key.as_ref().map(|k| Resource {
+            id: k.id.clone(),
+            compartment_id: k.compartment_id.clone(),
+            name: None,
+            vault_id: Some(k.vault_id.clone()),
+        }),
+        secret: target.secret.as_ref().map(|s| Resource {
+            id: s.id.clone(),
+            compartment_id: s.compartment_id.clone(),
+            name: Some(s.secret_name.clone()),
+            vault_id: Some(s.vault_id.clone()),
+        }),
+        new_secret_name: target.new_secret_name.clone(),
+    }
+}
