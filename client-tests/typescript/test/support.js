@@ -131,7 +131,7 @@ function unique(prefix) {
   return `ts-${prefix}-${crypto.randomBytes(6).toString("hex")}`;
 }
 
-// One call to the emulator's own endpoints (no signature needed); 200 or it throws.
+// One call to the emulator's own endpoints (no signature needed); 2xx or it throws.
 async function admin(emu, method, urlPath, body) {
   const r = await fetch(emu.baseUrl + urlPath, {
     method,
@@ -140,7 +140,7 @@ async function admin(emu, method, urlPath, body) {
     signal: AbortSignal.timeout(10_000),
   });
   const text = await r.text();
-  if (r.status !== 200) throw new Error(`${method} ${urlPath}: ${r.status} ${text}`);
+  if (r.status < 200 || r.status > 299) throw new Error(`${method} ${urlPath}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : null;
 }
 
