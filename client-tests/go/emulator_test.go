@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -322,4 +323,56 @@ func emulatorJSON(t *testing.T, method, path string, body any, out any) {
 	if out != nil && len(raw) > 0 {
 		must(t, json.Unmarshal(raw, out))
 	}
+}
+
+// assertMandatory fails for every field of an SDK model (and of the models
+// nested in it) that the SDK marks `mandatory:"true"` but the emulator left
+// out: OCI always sends those.
+func assertMandatory(t *testing.T, what string, v any) {
+	t.Helper()
+	checkMandatory(t, what, reflect.ValueOf(v))
+}
+
+func checkMandatory(t *testing.T, path string, v reflect.Value) {
+	t.Helper()
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		ty := v.Type()
+		if ty.PkgPath() == "github.com/oracle/oci-go-sdk/v65/common" {
+			return // SDKTime and friends
+		}
+		for i := 0; i < ty.NumField(); i++ {
+			f := ty.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			fv := v.Field(i)
+			name := path + "." + strings.Split(f.Tag.Get("json"), ",")[0]
+			if f.Tag.Get("mandatory") == "true" && f.Tag.Get("json") != "" && isEmpty(fv) {
+				t.Errorf("%s is mandatory in the SDK model but missing from the response", name)
+				continue
+			}
+			checkMandatory(t, name, fv)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			checkMandatory(t, fmt.Sprintf("%s[%d]", path, i), v.Index(i))
+		}
+	}
+}
+
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
+		return v.IsNil()
+	case reflect.String:
+		return v.Len() == 0
+	}
+	return false
 }

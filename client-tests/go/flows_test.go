@@ -328,3 +328,70 @@ func TestInjected429IsRetriedBySDKPolicy(t *testing.T) {
 		t.Fatalf("rule %s not in GET /_emulator/faults", ruleID)
 	}
 }
+
+// Every field the Go SDK's models mark mandatory (what OCI always sends) is in
+// the emulator's answers, for every implemented read of the three APIs.
+func TestResponsesCarryEveryMandatoryField(t *testing.T) {
+	c := clientsFor(t, "DEFAULT")
+	v := makeVault(t, c)
+	assertMandatory(t, "CreateVault", v)
+	k := makeKey(t, c, v)
+	assertMandatory(t, "CreateKey", k)
+	mgmt := c.management(t, v)
+	cr := c.crypto(t, v)
+
+	gv, err := c.kms.GetVault(ctx, keymanagement.GetVaultRequest{VaultId: v.Id})
+	must(t, err)
+	assertMandatory(t, "GetVault", gv.Vault)
+	lv, err := c.kms.ListVaults(ctx, keymanagement.ListVaultsRequest{CompartmentId: common.String(compartmentID), Limit: common.Int(5)})
+	must(t, err)
+	assertMandatory(t, "ListVaults", lv.Items)
+
+	gk, err := mgmt.GetKey(ctx, keymanagement.GetKeyRequest{KeyId: k.Id})
+	must(t, err)
+	assertMandatory(t, "GetKey", gk.Key)
+	lk, err := mgmt.ListKeys(ctx, keymanagement.ListKeysRequest{CompartmentId: common.String(compartmentID)})
+	must(t, err)
+	assertMandatory(t, "ListKeys", lk.Items)
+	lkv, err := mgmt.ListKeyVersions(ctx, keymanagement.ListKeyVersionsRequest{KeyId: k.Id})
+	must(t, err)
+	assertMandatory(t, "ListKeyVersions", lkv.Items)
+	gkv, err := mgmt.GetKeyVersion(ctx, keymanagement.GetKeyVersionRequest{KeyId: k.Id, KeyVersionId: k.CurrentKeyVersion})
+	must(t, err)
+	assertMandatory(t, "GetKeyVersion", gkv.KeyVersion)
+
+	enc, err := cr.Encrypt(ctx, keymanagement.EncryptRequest{EncryptDataDetails: keymanagement.EncryptDataDetails{
+		KeyId: k.Id, Plaintext: common.String(base64.StdEncoding.EncodeToString([]byte("x")))}})
+	must(t, err)
+	assertMandatory(t, "Encrypt", enc.EncryptedData)
+	dec, err := cr.Decrypt(ctx, keymanagement.DecryptRequest{DecryptDataDetails: keymanagement.DecryptDataDetails{KeyId: k.Id, Ciphertext: enc.Ciphertext}})
+	must(t, err)
+	assertMandatory(t, "Decrypt", dec.DecryptedData)
+	gen, err := cr.GenerateDataEncryptionKey(ctx, keymanagement.GenerateDataEncryptionKeyRequest{GenerateKeyDetails: keymanagement.GenerateKeyDetails{
+		KeyId: k.Id, IncludePlaintextKey: common.Bool(false),
+		KeyShape: &keymanagement.KeyShape{Algorithm: keymanagement.KeyShapeAlgorithmAes, Length: common.Int(16)}}})
+	must(t, err)
+	assertMandatory(t, "GenerateDataEncryptionKey", gen.GeneratedKey)
+
+	s := makeSecret(t, c, v, k, unique("mandatory"), randomBytes(t, 8), "")
+	assertMandatory(t, "CreateSecret", s)
+	gs, err := c.vaults.GetSecret(ctx, vault.GetSecretRequest{SecretId: s.Id})
+	must(t, err)
+	assertMandatory(t, "GetSecret", gs.Secret)
+	ls, err := c.vaults.ListSecrets(ctx, vault.ListSecretsRequest{CompartmentId: common.String(compartmentID), VaultId: v.Id})
+	must(t, err)
+	assertMandatory(t, "ListSecrets", ls.Items)
+	lsv, err := c.vaults.ListSecretVersions(ctx, vault.ListSecretVersionsRequest{SecretId: s.Id})
+	must(t, err)
+	assertMandatory(t, "ListSecretVersions", lsv.Items)
+	gsv, err := c.vaults.GetSecretVersion(ctx, vault.GetSecretVersionRequest{SecretId: s.Id, SecretVersionNumber: common.Int64(1)})
+	must(t, err)
+	assertMandatory(t, "GetSecretVersion", gsv.SecretVersion)
+
+	b, err := c.secrets.GetSecretBundle(ctx, secrets.GetSecretBundleRequest{SecretId: s.Id})
+	must(t, err)
+	assertMandatory(t, "GetSecretBundle", b.SecretBundle)
+	lb, err := c.secrets.ListSecretBundleVersions(ctx, secrets.ListSecretBundleVersionsRequest{SecretId: s.Id})
+	must(t, err)
+	assertMandatory(t, "ListSecretBundleVersions", lb.Items)
+}
