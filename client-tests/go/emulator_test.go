@@ -70,14 +70,16 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "FATAL:", err)
 		return 3
 	}
-	defer stop()
-	return m.Run()
+	code := m.Run()
+	stop(code == 0)
+	return code
 }
 
 // startEmulator runs the binary on a free port and waits (with a deadline)
 // until GET /_emulator/health answers 200. The returned func stops it
-// (SIGTERM, then SIGKILL after 5 s) and prints its log on failure.
-func startEmulator(root string) (func(), error) {
+// (SIGTERM, then SIGKILL after 5 s) and removes its log when the tests passed
+// (it is kept, its path printed at start, for a failed run).
+func startEmulator(root string) (func(passed bool), error) {
 	bin := os.Getenv("OCI_EMULATOR_BIN")
 	if bin == "" {
 		bin = "target/release/oci-vault-emulator"
@@ -105,7 +107,7 @@ func startEmulator(root string) (func(), error) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	stop := func() {
+	stop := func(passed bool) {
 		select {
 		case <-exited:
 		default:
@@ -118,6 +120,9 @@ func startEmulator(root string) (func(), error) {
 			}
 		}
 		logFile.Close()
+		if passed {
+			os.Remove(logFile.Name())
+		}
 	}
 	baseURL = fmt.Sprintf("http://127.0.0.1:%d", port)
 	fmt.Printf("emulator at %s (pid %d), log %s\n", baseURL, cmd.Process.Pid, logFile.Name())
@@ -129,7 +134,7 @@ func startEmulator(root string) (func(), error) {
 		select {
 		case err := <-exited:
 			exited <- err
-			stop()
+			stop(false)
 			out, _ := os.ReadFile(logFile.Name())
 			return nil, fmt.Errorf("emulator exited (%v) before answering health; its output:\n%s", err, out)
 		default:
@@ -145,7 +150,7 @@ func startEmulator(root string) (func(), error) {
 			last = err.Error()
 		}
 		if time.Now().After(deadline) {
-			stop()
+			stop(false)
 			out, _ := os.ReadFile(logFile.Name())
 			return nil, fmt.Errorf("emulator did not answer health within %s (last: %s); its output:\n%s", startTimeout, last, out)
 		}

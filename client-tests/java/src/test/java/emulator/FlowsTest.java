@@ -1,6 +1,5 @@
 package emulator;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -182,6 +181,15 @@ class FlowsTest {
         return b.getStages().stream().map(SecretBundle.Stages::getValue).collect(Collectors.joining(","));
     }
 
+    /** Secret content and key material are compared, never printed (assertArrayEquals would). */
+    static void assertSameBytes(byte[] expected, byte[] actual) {
+        assertSameBytes(expected, actual, "bytes differ");
+    }
+
+    static void assertSameBytes(byte[] expected, byte[] actual, String message) {
+        assertTrue(java.util.Arrays.equals(expected, actual), message);
+    }
+
     /** The call fails with exactly this status and code, a message and an opc-request-id. */
     static BmcException expectServiceError(int status, String code, Executable call) {
         BmcException e = assertThrows(BmcException.class, call);
@@ -237,7 +245,7 @@ class FlowsTest {
                                 .build())
                         .build())
                 .getDecryptedData();
-        assertArrayEquals(plaintext, UNB64.decode(dec.getPlaintext()), "decrypted bytes differ");
+        assertSameBytes(plaintext, UNB64.decode(dec.getPlaintext()), "decrypted bytes differ");
         assertEquals(k.getId(), dec.getKeyId());
         assertEquals(k.getCurrentKeyVersion(), dec.getKeyVersionId());
         assertNotNull(dec.getPlaintextChecksum());
@@ -265,7 +273,8 @@ class FlowsTest {
                                 .keyId(k.getId()).ciphertext(dek.getCiphertext()).build())
                         .build())
                 .getDecryptedData();
-        assertEquals(dek.getPlaintext(), unwrapped.getPlaintext());
+        assertTrue(dek.getPlaintext().equals(unwrapped.getPlaintext()),
+                "Decrypt of the wrapped data key is not the generated plaintext key");
     }
 
     @Test
@@ -299,7 +308,7 @@ class FlowsTest {
         assertEquals(2L, cur.getVersionNumber());
         assertEquals(s.getId(), cur.getSecretId());
         assertEquals("CURRENT,LATEST", stages(cur));
-        assertArrayEquals(second, content(cur), "CURRENT bundle is not the updated content");
+        assertSameBytes(second, content(cur), "CURRENT bundle is not the updated content");
 
         SecretBundle prev = admin.secrets.getSecretBundle(GetSecretBundleRequest.builder()
                         .secretId(s.getId()).stage(GetSecretBundleRequest.Stage.Previous).build())
@@ -307,7 +316,7 @@ class FlowsTest {
         assertEquals(1L, prev.getVersionNumber());
         assertEquals("v1", prev.getVersionName());
         assertEquals("PREVIOUS", stages(prev));
-        assertArrayEquals(first, content(prev), "PREVIOUS bundle is not the first content");
+        assertSameBytes(first, content(prev), "PREVIOUS bundle is not the first content");
 
         SecretBundle byVersionName = admin.secrets.getSecretBundle(GetSecretBundleRequest.builder()
                         .secretId(s.getId()).secretVersionName("v1").build())
@@ -319,7 +328,7 @@ class FlowsTest {
                 .getSecretBundle();
         assertEquals(s.getId(), byName.getSecretId());
         assertEquals(2L, byName.getVersionNumber());
-        assertArrayEquals(second, content(byName));
+        assertSameBytes(second, content(byName));
 
         SecretBundle byNamePrev = admin.secrets.getSecretBundleByName(GetSecretBundleByNameRequest.builder()
                         .secretName(name).vaultId(v.getId()).stage(GetSecretBundleByNameRequest.Stage.Previous).build())
@@ -346,7 +355,7 @@ class FlowsTest {
         SecretBundle ok = reader.secrets.getSecretBundle(GetSecretBundleRequest.builder()
                         .secretId(allowed.getId()).build())
                 .getSecretBundle();
-        assertArrayEquals(content, content(ok));
+        assertSameBytes(content, content(ok));
 
         BmcException e = expectServiceError(404, "NotAuthorizedOrNotFound", () -> reader.secrets.getSecretBundle(
                 GetSecretBundleRequest.builder().secretId(denied.getId()).build()));
@@ -383,7 +392,7 @@ class FlowsTest {
             SecretBundle b = admin.secrets.getSecretBundle(GetSecretBundleRequest.builder()
                             .secretId(s.getId()).retryConfiguration(retry).build())
                     .getSecretBundle();
-            assertArrayEquals(content, content(b));
+            assertSameBytes(content, content(b));
 
             JsonNode found = null;
             for (JsonNode r : emu.admin("GET", "/_emulator/faults", null).path("rules")) {
