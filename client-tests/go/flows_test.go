@@ -240,6 +240,17 @@ func TestSecretVersionsAndBundles(t *testing.T) {
 	versions, err := c.vaults.ListSecretVersions(ctx, vault.ListSecretVersionsRequest{SecretId: s.Id})
 	must(t, err)
 	eq(t, "secret versions", len(versions.Items), 2)
+	stages := map[int64]string{}
+	for _, sv := range versions.Items {
+		names := make([]string, 0, len(sv.Stages))
+		for _, st := range sv.Stages {
+			names = append(names, string(st))
+		}
+		stages[*sv.VersionNumber] = strings.Join(names, ",")
+		eq(t, "secret version contentType", sv.ContentType, vault.SecretVersionSummaryContentTypeBase64)
+	}
+	eq(t, "version 1 stages", stages[1], "PREVIOUS")
+	eq(t, "version 2 stages", stages[2], "CURRENT,LATEST")
 }
 
 // app-reader may read bundles of secrets named app-* only (fixtures/tenancy.json): any
@@ -361,6 +372,12 @@ func TestResponsesCarryEveryMandatoryField(t *testing.T) {
 	gkv, err := mgmt.GetKeyVersion(ctx, keymanagement.GetKeyVersionRequest{KeyId: k.Id, KeyVersionId: k.CurrentKeyVersion})
 	must(t, err)
 	assertMandatory(t, "GetKeyVersion", gkv.KeyVersion)
+	eq(t, "key version keyId", *gkv.KeyId, *k.Id)
+	eq(t, "key version vaultId", *gkv.VaultId, *v.Id)
+	eq(t, "key version origin", gkv.Origin, keymanagement.KeyVersionOriginInternal)
+	eq(t, "key version lifecycleState", gkv.LifecycleState, keymanagement.KeyVersionLifecycleStateEnabled)
+	// "By default, a key's protection mode is set to HSM" (CreateKeyDetails).
+	eq(t, "key protectionMode", gk.ProtectionMode, keymanagement.KeyProtectionModeHsm)
 
 	enc, err := cr.Encrypt(ctx, keymanagement.EncryptRequest{EncryptDataDetails: keymanagement.EncryptDataDetails{
 		KeyId: k.Id, Plaintext: common.String(base64.StdEncoding.EncodeToString([]byte("x")))}})

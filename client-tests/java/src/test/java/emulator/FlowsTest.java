@@ -220,6 +220,8 @@ class FlowsTest {
         assertEquals(32, k.getKeyShape().getLength());
         assertTrue(k.getId().startsWith("ocid1.key.oc1.iad."), k.getId());
         assertTrue(k.getCurrentKeyVersion().startsWith("ocid1.keyversion.oc1.iad."), k.getCurrentKeyVersion());
+        // A key made without protectionMode is HSM-protected (CreateKeyDetails: "the default is HSM").
+        assertEquals(Key.ProtectionMode.Hsm, k.getProtectionMode());
 
         KmsCryptoClient crypto = admin.crypto(v);
         byte[] plaintext = "hello from the Java SDK".getBytes(StandardCharsets.UTF_8);
