@@ -6,8 +6,17 @@
 #      is compiled twice),
 #   3. a Python venv with the pinned real clients (oci SDK, oci CLI, pytest),
 #   4. the real-client suite in client-tests/python against the built binary,
-#   5. the docker image, built with podman from that binary and checked
+#   5. the Go SDK suite (client-tests/go: go test),
+#   6. the Java SDK suite (client-tests/java: mvn test, JUnit 5) and its
+#      signing vectors,
+#   7. the TypeScript SDK suite (client-tests/typescript: npm ci, node --test)
+#      and the check of every signing vector in fixtures/signing,
+#   8. the docker image, built with podman from that binary and checked
 #      (skipped when podman is absent, except in CI).
+# Stages 5-7 need go, java + mvn and node + npm (on the project's machines
+# already); each installs its packages from the registry and starts its own
+# emulator from $OCI_EMULATOR_BIN. A missing toolchain fails the run in CI and
+# is skipped, loudly, elsewhere.
 # Extra arguments go to pytest, e.g. `scripts/test.sh -k secret_bundles -x`.
 set -euo pipefail
 
@@ -16,6 +25,28 @@ cd "$ROOT"
 
 stage() { printf '\n==> [%s] %s\n' "$1" "$2"; }
 
+# have TOOL... : all of them on PATH; otherwise an error in CI, a loud skip elsewhere.
+have() {
+    local missing=()
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    if [[ "${CI:-}" == "true" ]]; then
+        echo "missing in CI: ${missing[*]} (the project's machines have them preinstalled)" >&2
+        exit 1
+    fi
+    echo "SKIPPED: ${missing[*]} not installed here; CI runs this stage" >&2
+    return 1
+}
+
+# Seconds since the start of the current stage, printed when it ends.
+timed() {
+    local start=$SECONDS
+    "$@"
+    echo "    (stage took $((SECONDS - start)) s)"
+}
+
 # A static glibc binary: -C target-feature=+crt-static with an explicit
 # --target (so build scripts and proc-macros, built for the host, are not
 # affected). One build serves the tests, the client suites and the image.
@@ -23,10 +54,10 @@ HOST="$(rustc -vV | sed -n 's/^host: //p')"
 export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
 BIN="target/$HOST/release/oci-vault-emulator"
 
-stage "1/5" "build: cargo build --release -p oci-vault-emulator --target $HOST (static)"
+stage "1/8" "build: cargo build --release -p oci-vault-emulator --target $HOST (static)"
 cargo build --release -p oci-vault-emulator --target "$HOST"
 
-stage "2/5" "rust tests: cargo test --release --workspace --target $HOST"
+stage "2/8" "rust tests: cargo test --release --workspace --target $HOST"
 cargo test --release --workspace --target "$HOST"
 
 PY_DIR="client-tests/python"
@@ -36,26 +67,65 @@ STAMP="$VENV/.requirements.sha256"
 want="$(sha256sum "$REQS" | cut -d' ' -f1)"
 have="$(cat "$STAMP" 2>/dev/null || true)"
 if [[ -x "$VENV/bin/python" && "$want" == "$have" ]]; then
-    stage "3/5" "python venv: $VENV is up to date with $REQS"
+    stage "3/8" "python venv: $VENV is up to date with $REQS"
 else
-    stage "3/5" "python venv: (re)creating $VENV from $REQS"
+    stage "3/8" "python venv: (re)creating $VENV from $REQS"
     PYTHON="${PYTHON:-python3}"
     "$PYTHON" -m venv --clear "$VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
     echo "$want" > "$STAMP"
 fi
 
-stage "4/5" "client tests: pytest $PY_DIR (real oci SDK and CLI against $BIN)"
+stage "4/8" "client tests: pytest $PY_DIR (real oci SDK and CLI against $BIN)"
 OCI_EMULATOR_BIN="$BIN" "$VENV/bin/python" -m pytest "$PY_DIR" "$@"
 
+# The other SDKs' suites find the binary through OCI_EMULATOR_BIN (relative to
+# the repository root) and start their own emulator on a free port.
+export OCI_EMULATOR_BIN="$BIN"
+
+go_suite() {
+    cd "$ROOT/client-tests/go"
+    go mod download
+    # -count=1: the cache cannot see the emulator binary change.
+    go test -count=1 ./...
+}
+stage "5/8" "go client tests: go test ./client-tests/go (oci-go-sdk against $BIN)"
+if have go; then ( timed go_suite ); fi
+
+java_suite() {
+    cd "$ROOT/client-tests/java"
+    # Packages come from Maven Central into ~/.m2; -ntp keeps download lines
+    # out of the log, Surefire prints the "Tests run:" summary.
+    mvn -B -ntp test
+}
+stage "6/8" "java client tests: mvn test in client-tests/java (OCI Java SDK against $BIN, signing vectors)"
+if have java mvn; then ( timed java_suite ); fi
+
+typescript_suite() {
+    cd "$ROOT/client-tests/typescript"
+    local want have_lock
+    want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+    have_lock="$(cat node_modules/.package-lock.sha256 2>/dev/null || true)"
+    if [[ -d node_modules && "$want" == "$have_lock" ]]; then
+        echo "node_modules is up to date with package-lock.json"
+    else
+        npm ci --no-audit --no-fund
+        echo "$want" > node_modules/.package-lock.sha256
+    fi
+    node "$ROOT/fixtures/signing/check_vectors.js"
+    npm test
+}
+stage "7/8" "typescript client tests: node --test in client-tests/typescript (oci-* npm packages against $BIN)"
+if have node npm; then ( timed typescript_suite ); fi
+
 if command -v podman >/dev/null 2>&1; then
-    stage "5/5" "docker image: podman build from $BIN, inspect, run its entrypoint until healthy"
+    stage "8/8" "docker image: podman build from $BIN, inspect, run its entrypoint until healthy"
     bash scripts/check-image.sh "$BIN"
 elif [[ "${CI:-}" == "true" ]]; then
     echo "podman is missing in CI (.ci/run installs it)" >&2
     exit 1
 else
-    stage "5/5" "docker image: skipped (no podman here; apt-get install podman to check it)"
+    stage "8/8" "docker image: skipped (no podman here; apt-get install podman to check it)"
 fi
 
 printf '\n==> all stages passed\n'

@@ -474,13 +474,44 @@ mod tests {
     const PYTHON_PUT: &str = include_str!("../../../fixtures/signing/python_put_json.json");
     const TYPESCRIPT_POST: &str =
         include_str!("../../../fixtures/signing/typescript_post_json.json");
-    const ALL_VECTORS: [&str; 5] = [
+    const GO_POST: &str = include_str!("../../../fixtures/signing/go_post_json.json");
+    const JAVA_POST: &str = include_str!("../../../fixtures/signing/java_post_json.json");
+    /// Every vector, each signed by a real SDK (Python, TypeScript, Go,
+    /// Java; the programs that wrote them are named in each file).
+    const ALL_VECTORS: [&str; 16] = [
         PYTHON_GET,
         PYTHON_POST,
         PYTHON_POST_EMPTY,
         PYTHON_PUT,
+        include_str!("../../../fixtures/signing/typescript_get_query.json"),
         TYPESCRIPT_POST,
+        include_str!("../../../fixtures/signing/typescript_post_empty.json"),
+        include_str!("../../../fixtures/signing/typescript_put_json.json"),
+        include_str!("../../../fixtures/signing/go_get_query.json"),
+        GO_POST,
+        include_str!("../../../fixtures/signing/go_post_empty.json"),
+        include_str!("../../../fixtures/signing/go_put_json.json"),
+        include_str!("../../../fixtures/signing/java_get_query.json"),
+        JAVA_POST,
+        include_str!("../../../fixtures/signing/java_post_empty.json"),
+        include_str!("../../../fixtures/signing/java_put_json.json"),
     ];
+
+    #[test]
+    fn every_vector_file_is_checked() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/signing");
+        let files = std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "json")
+            })
+            .count();
+        assert_eq!(files, ALL_VECTORS.len());
+    }
 
     /// `openssl rsa -pubin -in admin.pub.pem -RSAPublicKey_out`.
     const ADMIN_PUB_PKCS1: &str = "-----BEGIN RSA PUBLIC KEY-----
@@ -706,12 +737,18 @@ T7FFfZlbs5Lo14lgWaF6EFv+6HW2t14fpLY5f5CcvPErslV1BJRjt05d6w==
     }
 
     #[test]
-    fn typescript_vector_is_x_date_only_with_version_first() {
+    fn typescript_vector_signs_x_date_and_sends_date_unsigned() {
         let v = Vector::load(TYPESCRIPT_POST);
-        assert!(v.headers.get("date").is_none());
+        // The real SDK sends `date` too, but signs only `x-date`.
+        assert!(v.headers.get("date").is_some());
         assert!(v
             .authorization()
             .starts_with("Signature version=\"1\",keyId="));
+        assert!(!v.authorization().contains("headers=\"date "));
+        let moved = v
+            .clone()
+            .set_header("date", "Sun, 29 Nov 2026 13:00:00 GMT");
+        assert!(moved.verify().is_ok(), "an unsigned date may change");
         assert!(v.verify().is_ok());
         let stale = v
             .clone()
@@ -722,6 +759,20 @@ T7FFfZlbs5Lo14lgWaF6EFv+6HW2t14fpLY5f5CcvPErslV1BJRjt05d6w==
                 skew_seconds: -5066
             })
         );
+    }
+
+    #[test]
+    fn go_and_java_vectors_keep_their_sdks_forms() {
+        let go = Vector::load(GO_POST);
+        assert!(go
+            .authorization()
+            .starts_with("Signature version=\"1\",headers="));
+        let java = Vector::load(JAVA_POST);
+        assert!(java.authorization().starts_with("Signature headers="));
+        assert!(java.authorization().ends_with("version=\"1\""));
+        for v in [go, java] {
+            assert!(v.verify().is_ok());
+        }
     }
 
     #[test]
