@@ -35,6 +35,19 @@ def unique(prefix):
     return "pytest-{}-{}".format(prefix, uuid.uuid4().hex[:12])
 
 
+def wait_for(condition, what, timeout=10.0, interval=0.02):
+    """Polls condition() until it is truthy and returns its value; fails the
+    test naming `what` if it is not true within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail("timed out after {:.0f} s waiting for {}".format(timeout, what))
+        time.sleep(interval)
+
+
 def b64(data):
     return base64.b64encode(data).decode("ascii")
 

@@ -1,19 +1,17 @@
 """Running it in CI: seeded state with fixed OCIDs, reset, snapshots,
 virtual time and graceful shutdown, through the real SDK."""
-import base64
 import json
 import os
 import signal
 import socket
 import subprocess
-import time
 
 import oci
 import pytest
 import requests
 
 from conftest import CLIENT_TIMEOUT, _emulator_binary, start_emulator
-from support import COMPARTMENT_ID, NO_RETRY, b64, expect_service_error, signer_for_profile, unb64
+from support import COMPARTMENT_ID, NO_RETRY, b64, expect_service_error, signer_for_profile, unb64, wait_for
 
 SEED = "fixtures/seed"
 VAULT = "ocid1.vault.oc1.iad.amaaaaaaseededvault00000000000000000000000000000000000000001"
@@ -196,7 +194,9 @@ def test_a_bad_seed_file_stops_the_start_naming_file_entry_and_field(tmp_path):
 
 
 def test_sigterm_lets_a_request_in_flight_finish(tmp_path):
-    emu = start_emulator(tmp_path, {"OCI_EMULATOR_SEED": SEED})
+    # tower_http at debug logs "started processing request" once the
+    # request's head is in: the condition to send SIGTERM on.
+    emu = start_emulator(tmp_path, {"OCI_EMULATOR_SEED": SEED, "OCI_EMULATOR_LOG": "info,tower_http=debug"})
     try:
         url = emu.base_url + "/20180608/vaults"
         body = json.dumps({"compartmentId": COMPARTMENT_ID, "displayName": "in-flight", "vaultType": "DEFAULT"}).encode()
@@ -207,9 +207,9 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path):
             "{}: {}\r\n".format(k, v) for k, v in prepared.headers.items()) + "connection: close\r\n\r\n"
         with socket.create_connection((host, int(port)), timeout=10) as s:
             s.sendall(head.encode() + body[:10])
-            time.sleep(0.2)
+            wait_for(lambda: "started processing request" in emu.log_text(), "the request to be in flight")
             emu.proc.send_signal(signal.SIGTERM)
-            time.sleep(0.3)
+            wait_for(lambda: "shutting down" in emu.log_text(), "the emulator to start shutting down")
             assert emu.proc.poll() is None, "the emulator exited with a request in flight"
             s.sendall(body[10:])
             answer = b""
