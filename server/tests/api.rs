@@ -3,7 +3,6 @@
 //! suite in `client-tests/` covers the wire with the real SDKs; these guard
 //! the pipeline and the time-dependent rules, which need the clock.
 
-use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use axum::body::{to_bytes, Body};
 use axum::http::{Request, StatusCode};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -13,35 +12,14 @@ use oci_vault_emulator::ServeConfig;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
-const TENANCY: &str =
-    "ocid1.tenancy.oc1..aaaaaaaaemulatortenancy0000000000000000000000000000000000001";
-const ADMIN: &str =
-    "ocid1.user.oc1..aaaaaaaaemulatoradmin00000000000000000000000000000000000000001";
-const FINGERPRINT: &str = "22:47:b6:6f:a2:92:f5:10:e0:48:39:d9:9b:ed:ec:d6";
+mod support;
+use support::{signed_request, Signer, ADMIN, FINGERPRINT};
+
 const APPS: &str =
     "ocid1.compartment.oc1..aaaaaaaaemulatorapps000000000000000000000000000000000000001";
 const HOST: &str = "emulator.test:9999";
 const APP_READER: &str =
     "ocid1.user.oc1..aaaaaaaaemulatorappreader000000000000000000000000000000000001";
-
-/// A fixture user who signs requests (`fixtures/oci/config`).
-struct Signer {
-    key: RsaKeyPair,
-    user: &'static str,
-    fingerprint: &'static str,
-}
-
-impl Signer {
-    fn new(pem: &str, user: &'static str, fingerprint: &'static str) -> Self {
-        let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        let key = RsaKeyPair::from_pkcs8(&B64.decode(der).unwrap()).unwrap();
-        Self {
-            key,
-            user,
-            fingerprint,
-        }
-    }
-}
 
 struct TestApp {
     state: AppState,
@@ -137,59 +115,9 @@ impl TestApp {
         target: &str,
         body: Option<Vec<u8>>,
     ) -> Answer {
-        let date = httpdate(time::OffsetDateTime::now_utc());
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(target)
-            .header("host", HOST)
-            .header("date", &date);
-        let has_body = method == "POST" || method == "PUT";
-        let bytes = body.unwrap_or_default();
-        let mut lines = vec![
-            format!("date: {date}"),
-            format!("(request-target): {} {target}", method.to_lowercase()),
-            format!("host: {HOST}"),
-        ];
-        let mut names = "date (request-target) host".to_owned();
-        if has_body {
-            let sha = B64.encode(aws_lc_rs::digest::digest(
-                &aws_lc_rs::digest::SHA256,
-                &bytes,
-            ));
-            builder = builder
-                .header("content-length", bytes.len())
-                .header("content-type", "application/json")
-                .header("x-content-sha256", &sha);
-            lines.push(format!("content-length: {}", bytes.len()));
-            lines.push("content-type: application/json".into());
-            lines.push(format!("x-content-sha256: {sha}"));
-            names.push_str(" content-length content-type x-content-sha256");
-        }
-        if let Some(signer) = signer {
-            let (user, fingerprint) = (signer.user, signer.fingerprint);
-            let mut signature = vec![0u8; signer.key.public_modulus_len()];
-            signer
-                .key
-                .sign(
-                    &RSA_PKCS1_SHA256,
-                    &aws_lc_rs::rand::SystemRandom::new(),
-                    lines.join("\n").as_bytes(),
-                    &mut signature,
-                )
-                .unwrap();
-            builder = builder.header(
-                "authorization",
-                format!(
-                    "Signature algorithm=\"rsa-sha256\",headers=\"{names}\",keyId=\"{TENANCY}/{user}/{fingerprint}\",signature=\"{}\",version=\"1\"",
-                    B64.encode(signature)
-                ),
-            );
-        }
+        let request = signed_request(signer, method, target, HOST, body.unwrap_or_default());
         let router = oci_vault_emulator::http::router(self.state.clone());
-        let response = router
-            .oneshot(builder.body(Body::from(bytes)).unwrap())
-            .await
-            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
@@ -252,13 +180,6 @@ impl TestApp {
             .unwrap()
             .to_owned()
     }
-}
-
-fn httpdate(t: time::OffsetDateTime) -> String {
-    let f = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.format(f).unwrap()
 }
 
 #[tokio::test]

@@ -278,14 +278,14 @@ impl Decision {
 }
 
 /// The authorise step: evaluates the checks `operation` needs on `targets`
-/// under `engine`. `targets` is `Err(why)` when the request's targets could
-/// not be resolved (see [`Outcome::NotEvaluated`]). Pure: records nothing.
+/// under `engine`; a target the checks need that is absent makes the
+/// decision [`Outcome::NotEvaluated`]. Pure: records nothing.
 pub fn authorize(
     engine: Arc<Engine>,
     principal: &Principal,
     operation: Operation,
     region: &str,
-    targets: Result<&Targets, String>,
+    targets: &Targets,
 ) -> Decision {
     let mut decision = Decision {
         engine,
@@ -294,7 +294,7 @@ pub fn authorize(
         request: None,
         outcome: Outcome::Allowed,
     };
-    let checks = match targets.and_then(|t| checks_for(operation, t)) {
+    let checks = match checks_for(operation, targets) {
         Ok(checks) => checks,
         Err(why) => {
             decision.outcome = Outcome::NotEvaluated(why);

@@ -136,7 +136,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
 
         // Authenticate: the signature, at the wall clock.
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let principal = match crate::auth::authenticate(
+        let principal: &Principal = match crate::auth::authenticate(
             &app.tenancy,
             &parts.method,
             path_and_query,
@@ -144,7 +144,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             &body,
             OffsetDateTime::now_utc(),
         ) {
-            Ok(principal) => principal,
+            Ok(principal) => record.principal.insert(principal),
             Err(reason) => {
                 tracing::info!(reason = %reason, "authentication failed");
                 break 'stages Err(ApiError::not_authenticated());
@@ -155,8 +155,8 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         let now = app.clock.now();
         let query = parts.uri.query().unwrap_or("");
         let named = Named::of(op, &params, query, &body, endpoint.vault_key());
-        let target = match app.store.read(|tx| resolve::resolve(tx, &named, now)).await {
-            Ok(target) => target,
+        let target: &Target = match app.store.read(|tx| resolve::resolve(tx, &named, now)).await {
+            Ok(target) => record.target.insert(target),
             Err(e) => break 'stages Err(e.into()),
         };
 
@@ -198,13 +198,12 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         }
 
         // Authorise: pure; recorded here.
-        let targets = resolve::iam_targets(&target);
         let decision = Arc::new(crate::iam::authz::authorize(
             app.iam.engine(),
-            &principal,
+            principal,
             op,
             &app.config.region,
-            Ok(&targets),
+            &resolve::iam_targets(target),
         ));
         app.iam
             .decisions
@@ -221,8 +220,6 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
                     record.request_id
                 );
             }
-            record.principal = Some(principal);
-            record.target = Some(target);
             break 'stages Err(ApiError::from(denial));
         }
 
@@ -239,8 +236,6 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             target,
         };
         let result = services::dispatch(app, &ctx).await;
-        record.principal = Some(principal);
-        record.target = Some(ctx.target);
         match (result, after_commit.take()) {
             // `errorAfterCommit`: the write stays, the client sees an error.
             (Ok(_), Some((_, error))) => Ok(error_response(&error)),

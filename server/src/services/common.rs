@@ -160,7 +160,7 @@ pub const MAX_LIMIT: usize = 1000;
 /// Cuts one page out of a sorted list. `limit` is 1–1000 (absent: all that
 /// remain); `page` is the opaque token of a previous `opc-next-page` (here
 /// an offset). Returns the page and the next token, `None` on the last page.
-pub fn paginate<T>(items: Vec<T>, ctx: &Ctx) -> Result<(Vec<T>, Option<String>), ApiError> {
+pub fn paginate<T>(items: Vec<T>, ctx: &Ctx<'_>) -> Result<(Vec<T>, Option<String>), ApiError> {
     let limit = match ctx.query("limit")? {
         None => None,
         Some(text) => match text.parse::<usize>() {
@@ -201,7 +201,7 @@ pub struct Sort {
 /// Parses `sortBy` (one of `allowed`, default the first) and `sortOrder`
 /// (`ASC`/`DESC`; default DESC for `TIMECREATED` and `VERSION_NUMBER`, ASC
 /// for names, as the SDK docstrings say).
-pub fn sort(ctx: &Ctx, allowed: &[&str]) -> Result<Sort, ApiError> {
+pub fn sort(ctx: &Ctx<'_>, allowed: &[&str]) -> Result<Sort, ApiError> {
     let by = match ctx.query("sortBy")? {
         None => 0,
         Some(v) => allowed.iter().position(|a| *a == v).ok_or_else(|| {

@@ -117,7 +117,7 @@ fn associated_data(map: Option<&BTreeMap<String, String>>) -> Result<Vec<u8>, Ap
 /// key's and enabled), else its current version.
 async fn usable_version(
     app: &AppState,
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     version_id: Option<String>,
 ) -> Result<KeyVersion, ApiError> {
     let key = ctx.target.key()?.clone();
@@ -135,7 +135,7 @@ fn material(
 }
 
 /// `Encrypt`: `POST /20180608/encrypt`.
-pub async fn encrypt(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn encrypt(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: EncryptDataDetails = ctx.json()?;
     check_algorithm(details.encryption_algorithm.as_deref())?;
     let aad = associated_data(details.associated_data.as_ref())?;
@@ -156,7 +156,7 @@ pub async fn encrypt(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `Decrypt`: `POST /20180608/decrypt`. The ciphertext names its key
 /// version, so it decrypts after rotation; the key version must belong to
 /// `keyId`, and `associatedData` must equal Encrypt's (else 400).
-pub async fn decrypt(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn decrypt(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: DecryptDataDetails = ctx.json()?;
     check_algorithm(details.encryption_algorithm.as_deref())?;
     let aad = associated_data(details.associated_data.as_ref())?;
@@ -184,7 +184,10 @@ pub async fn decrypt(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `GenerateDataEncryptionKey`: `POST /20180608/generateDataEncryptionKey`:
 /// a fresh AES key of `keyShape.length` bytes, encrypted under the master
 /// key's current version; its plaintext only when `includePlaintextKey`.
-pub async fn generate_data_encryption_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn generate_data_encryption_key(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
     let details: GenerateKeyDetails = ctx.json()?;
     let shape = details.key_shape.parse()?;
     let aad = associated_data(details.associated_data.as_ref())?;

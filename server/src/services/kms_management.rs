@@ -182,7 +182,7 @@ fn key_reply(key: &DomainKey) -> Result<Reply, ApiError> {
 }
 
 /// `CreateKey`: `POST /20180608/keys` at the vault's management endpoint.
-pub async fn create_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: CreateKeyDetails = ctx.json()?;
     ctx.known_compartment(app, &details.compartment_id)?;
     common::display_name(&details.display_name)?;
@@ -213,12 +213,12 @@ pub async fn create_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GetKey`: `GET /20180608/keys/{keyId}`.
-pub async fn get_key(_app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn get_key(_app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     key_reply(ctx.target.key()?)
 }
 
 /// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only.
-pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
     ctx.known_compartment(app, &compartment)?;
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
@@ -259,7 +259,7 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `UpdateKey`: `PUT /20180608/keys/{keyId}`.
-pub async fn update_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn update_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let mut details: UpdateKeyDetails = ctx.json()?;
     details.tags = details.tags.checked()?;
     if let Some(name) = &details.display_name {
@@ -279,7 +279,7 @@ pub async fn update_key(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// vault this management endpoint names, the request's time and `if-match`.
 async fn change_key(
     app: &AppState,
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     change: impl FnOnce(
             &rusqlite::Transaction<'_>,
             OffsetDateTime,
@@ -304,7 +304,11 @@ async fn change_key(
 }
 
 /// `EnableKey` / `DisableKey`: `POST /20180608/keys/{keyId}/actions/enable|disable`.
-pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result<Reply, ApiError> {
+pub async fn set_key_enabled(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+    enabled: bool,
+) -> Result<Reply, ApiError> {
     change_key(app, ctx, move |tx, _, _, key, if_match| {
         keys::set_enabled(tx, key, if_match, enabled)
     })
@@ -312,7 +316,7 @@ pub async fn set_key_enabled(app: &AppState, ctx: &Ctx, enabled: bool) -> Result
 }
 
 /// `ScheduleKeyDeletion`: `POST /20180608/keys/{keyId}/actions/scheduleDeletion`.
-pub async fn schedule_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn schedule_key_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
     change_key(app, ctx, move |tx, now, _, key, if_match| {
@@ -322,7 +326,7 @@ pub async fn schedule_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, A
 }
 
 /// `CancelKeyDeletion`: `POST /20180608/keys/{keyId}/actions/cancelDeletion`.
-pub async fn cancel_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn cancel_key_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     change_key(app, ctx, |tx, _, vault, key, if_match| {
         keys::cancel_deletion(tx, vault, key, if_match)
     })
@@ -330,7 +334,7 @@ pub async fn cancel_key_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, Api
 }
 
 /// `CreateKeyVersion`: `POST /20180608/keys/{keyId}/keyVersions` (rotation).
-pub async fn create_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let (key, now, region, scope) = (
         ctx.target.key()?.clone(),
         ctx.now,
@@ -356,7 +360,7 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiE
 }
 
 /// `ListKeyVersions`: `GET /20180608/keys/{keyId}/keyVersions`.
-pub async fn list_key_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["TIMECREATED"])?;
     let id = ctx.target.key()?.id.clone();
     let mut all = app.store.read(move |tx| keys::versions(tx, &id)).await?;
@@ -370,7 +374,7 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiEr
 }
 
 /// `GetKeyVersion`: `GET /20180608/keys/{keyId}/keyVersions/{keyVersionId}`.
-pub async fn get_key_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn get_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let key_id = ctx.target.key()?.id.clone();
     let version_id = ctx.param("keyVersionId").to_owned();
     let version = app

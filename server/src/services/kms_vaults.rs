@@ -120,13 +120,15 @@ impl Vault {
     }
 }
 
-fn reply(v: &DomainVault, ctx: &Ctx) -> Result<Reply, ApiError> {
+fn reply(v: &DomainVault, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(&Vault::new(v, &ctx.base_url))?.etag(&v.etag))
 }
 
 /// What a state change of the vault in the path needs, owned so it can move
 /// into the write: the resolved vault, the request's time, `if-match`.
-fn change_of(ctx: &Ctx) -> Result<(DomainVault, time::OffsetDateTime, Option<String>), ApiError> {
+fn change_of(
+    ctx: &Ctx<'_>,
+) -> Result<(DomainVault, time::OffsetDateTime, Option<String>), ApiError> {
     Ok((
         ctx.target.vault()?.clone(),
         ctx.now,
@@ -135,7 +137,7 @@ fn change_of(ctx: &Ctx) -> Result<(DomainVault, time::OffsetDateTime, Option<Str
 }
 
 /// `CreateVault`: `POST /20180608/vaults`.
-pub async fn create_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn create_vault(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: CreateVaultDetails = ctx.json()?;
     ctx.known_compartment(app, &details.compartment_id)?;
     common::display_name(&details.display_name)?;
@@ -163,12 +165,12 @@ pub async fn create_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
 }
 
 /// `GetVault`: `GET /20180608/vaults/{vaultId}`.
-pub async fn get_vault(_app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn get_vault(_app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     reply(ctx.target.vault()?, ctx)
 }
 
 /// `ListVaults`: `GET /20180608/vaults?compartmentId=…`, a bare array.
-pub async fn list_vaults(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn list_vaults(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
     ctx.known_compartment(app, &compartment)?;
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
@@ -200,7 +202,7 @@ pub async fn list_vaults(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `UpdateVault`: `PUT /20180608/vaults/{vaultId}`.
-pub async fn update_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn update_vault(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let mut details: UpdateVaultDetails = ctx.json()?;
     details.tags = details.tags.checked()?;
     if let Some(name) = &details.display_name {
@@ -219,7 +221,7 @@ pub async fn update_vault(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
 }
 
 /// `ScheduleVaultDeletion`: `POST /20180608/vaults/{vaultId}/actions/scheduleDeletion`.
-pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
     let (vault, now, if_match) = change_of(ctx)?;
@@ -231,7 +233,7 @@ pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply,
 }
 
 /// `CancelVaultDeletion`: `POST /20180608/vaults/{vaultId}/actions/cancelDeletion`.
-pub async fn cancel_vault_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn cancel_vault_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let (vault, now, if_match) = change_of(ctx)?;
     let vault = app
         .store

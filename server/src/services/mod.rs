@@ -28,7 +28,7 @@ use crate::state::AppState;
 
 /// One authenticated, routed, resolved and authorised OCI request.
 #[derive(Debug)]
-pub struct Ctx {
+pub struct Ctx<'a> {
     /// The operation.
     pub operation: Operation,
     /// Path parameters, percent-decoded.
@@ -47,10 +47,10 @@ pub struct Ctx {
     /// and everything the request writes carries it.
     pub now: OffsetDateTime,
     /// What the request names, loaded once by the pipeline's resolver.
-    pub target: Target,
+    pub target: &'a Target,
 }
 
-impl Ctx {
+impl Ctx<'_> {
     /// A path parameter by its template name (always present once routed).
     pub fn param(&self, name: &str) -> &str {
         self.params
@@ -288,7 +288,7 @@ impl IntoResponse for Reply {
 }
 
 /// Calls the handler of `ctx.operation`.
-pub async fn dispatch(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     use Operation::*;
     match ctx.operation {
         CreateVault => kms_vaults::create_vault(app, ctx).await,

@@ -55,7 +55,7 @@ struct SecretBundleVersionSummary {
 
 /// The version selector from `versionNumber`, `secretVersionName` or
 /// `stage` (at most one; none = `CURRENT`).
-fn selector(ctx: &Ctx) -> Result<Selector, ApiError> {
+fn selector(ctx: &Ctx<'_>) -> Result<Selector, ApiError> {
     let number = ctx.query_number("versionNumber")?;
     let name = ctx.query("secretVersionName")?;
     let stage = ctx
@@ -109,7 +109,7 @@ fn bundle_reply(app: &AppState, source: BundleSource, with_etag: bool) -> Result
 }
 
 /// `GetSecretBundle`: `GET /20190301/secretbundles/{secretId}`.
-pub async fn get_secret_bundle(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn get_secret_bundle(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let selector = selector(ctx)?;
     let (secret, now) = (ctx.target.secret()?.clone(), ctx.now);
     let source = app
@@ -121,7 +121,7 @@ pub async fn get_secret_bundle(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiEr
 
 /// `GetSecretBundleByName`: `POST /20190301/secretbundles/actions/getByName?secretName=…&vaultId=…`
 /// (no body; no etag in the response).
-pub async fn get_secret_bundle_by_name(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn get_secret_bundle_by_name(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     ctx.required_query("secretName")?;
     ctx.required_query("vaultId")?;
     let selector = selector(ctx)?;
@@ -135,7 +135,7 @@ pub async fn get_secret_bundle_by_name(app: &AppState, ctx: &Ctx) -> Result<Repl
 
 /// `ListSecretBundleVersions`: `GET /20190301/secretbundles/{secretId}/versions`
 /// (metadata only, newest first by default).
-pub async fn list_secret_bundle_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn list_secret_bundle_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["VERSION_NUMBER"])?;
     let secret = ctx.target.secret()?;
     if secret.lifecycle_state != secrets::SecretState::Active {

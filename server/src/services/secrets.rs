@@ -177,7 +177,7 @@ fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
 
 /// What a change of the secret in the path needs, owned so it can move into
 /// the write: the resolved secret, the request's time, `if-match`.
-fn change_of(ctx: &Ctx) -> Result<(DomainSecret, OffsetDateTime, Option<String>), ApiError> {
+fn change_of(ctx: &Ctx<'_>) -> Result<(DomainSecret, OffsetDateTime, Option<String>), ApiError> {
     Ok((
         ctx.target.secret()?.clone(),
         ctx.now,
@@ -186,7 +186,7 @@ fn change_of(ctx: &Ctx) -> Result<(DomainSecret, OffsetDateTime, Option<String>)
 }
 
 /// `CreateSecret`: `POST /20180608/secrets`.
-pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: CreateSecretDetails = ctx.json()?;
     ctx.known_compartment(app, &details.compartment_id)?;
     refuse_rules(details.secret_rules.as_ref())?;
@@ -235,12 +235,12 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
 }
 
 /// `GetSecret`: `GET /20180608/secrets/{secretId}`.
-pub async fn get_secret(_app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn get_secret(_app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     reply(ctx.target.secret()?)
 }
 
 /// `ListSecrets`: `GET /20180608/secrets?compartmentId=…[&name][&vaultId][&lifecycleState]`.
-pub async fn list_secrets(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
     ctx.known_compartment(app, &compartment)?;
     let (name, vault_id) = (ctx.query("name")?, ctx.query("vaultId")?);
@@ -278,7 +278,7 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> 
 }
 
 /// `UpdateSecret`: `PUT /20180608/secrets/{secretId}`.
-pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let mut details: UpdateSecretDetails = ctx.json()?;
     refuse_rules(details.secret_rules.as_ref())?;
     if details.current_version_number.is_some()
@@ -313,7 +313,7 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError>
 
 /// `ListSecretVersions`: `GET /20180608/secrets/{secretId}/versions`
 /// (newest first by default).
-pub async fn list_secret_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn list_secret_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["VERSION_NUMBER"])?;
     let id = ctx.target.secret()?.id.clone();
     let mut all = app.store.read(move |tx| secrets::versions(tx, &id)).await?;
@@ -326,7 +326,7 @@ pub async fn list_secret_versions(app: &AppState, ctx: &Ctx) -> Result<Reply, Ap
 }
 
 /// `GetSecretVersion`: `GET /20180608/secrets/{secretId}/version/{secretVersionNumber}`.
-pub async fn get_secret_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn get_secret_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let number: u64 = ctx
         .param("secretVersionNumber")
         .parse()
@@ -341,7 +341,7 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiE
 
 /// `ScheduleSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/scheduleDeletion`
 /// (no response body).
-pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
     let (secret, now, if_match) = change_of(ctx)?;
@@ -354,7 +354,7 @@ pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply
 
 /// `CancelSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/cancelDeletion`
 /// (no response body).
-pub async fn cancel_secret_deletion(app: &AppState, ctx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn cancel_secret_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let (secret, _, if_match) = change_of(ctx)?;
     let secret = app
         .store
