@@ -265,9 +265,8 @@ pub async fn update_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
     if let Some(name) = &details.display_name {
         common::display_name(name)?;
     }
-    let current = ctx.target.key()?.clone();
+    let (current, if_match) = ctx.for_write(ctx.target.key())?;
     let tags = details.tags.merge_into(&current.tags);
-    let if_match = ctx.if_match().map(str::to_owned);
     let key = app
         .store
         .write(move |tx| keys::update(tx, current, if_match.as_deref(), details.display_name, tags))
@@ -290,12 +289,8 @@ async fn change_key(
         + Send
         + 'static,
 ) -> Result<Reply, ApiError> {
-    let (vault, key, now, if_match) = (
-        ctx.target.vault()?.clone(),
-        ctx.target.key()?.clone(),
-        ctx.now,
-        ctx.if_match().map(str::to_owned),
-    );
+    let (vault, now) = (ctx.target.vault()?.clone(), ctx.now);
+    let (key, if_match) = ctx.for_write(ctx.target.key())?;
     let key = app
         .store
         .write(move |tx| change(tx, now, &vault, key, if_match.as_deref()))

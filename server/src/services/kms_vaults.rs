@@ -124,18 +124,6 @@ fn reply(v: &DomainVault, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(&Vault::new(v, &ctx.base_url))?.etag(&v.etag))
 }
 
-/// What a state change of the vault in the path needs, owned so it can move
-/// into the write: the resolved vault, the request's time, `if-match`.
-fn change_of(
-    ctx: &Ctx<'_>,
-) -> Result<(DomainVault, time::OffsetDateTime, Option<String>), ApiError> {
-    Ok((
-        ctx.target.vault()?.clone(),
-        ctx.now,
-        ctx.if_match().map(str::to_owned),
-    ))
-}
-
 /// `CreateVault`: `POST /20180608/vaults`.
 pub async fn create_vault(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: CreateVaultDetails = ctx.json()?;
@@ -208,9 +196,8 @@ pub async fn update_vault(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
     if let Some(name) = &details.display_name {
         common::display_name(name)?;
     }
-    let current = ctx.target.vault()?.clone();
+    let (current, if_match) = ctx.for_write(ctx.target.vault())?;
     let tags = details.tags.merge_into(&current.tags);
-    let if_match = ctx.if_match().map(str::to_owned);
     let vault = app
         .store
         .write(move |tx| {
@@ -224,7 +211,7 @@ pub async fn update_vault(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
 pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (vault, now, if_match) = change_of(ctx)?;
+    let ((vault, if_match), now) = (ctx.for_write(ctx.target.vault())?, ctx.now);
     let vault = app
         .store
         .write(move |tx| vault_deletion::schedule(tx, now, vault, if_match.as_deref(), at))
@@ -234,7 +221,7 @@ pub async fn schedule_vault_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Re
 
 /// `CancelVaultDeletion`: `POST /20180608/vaults/{vaultId}/actions/cancelDeletion`.
 pub async fn cancel_vault_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
-    let (vault, now, if_match) = change_of(ctx)?;
+    let ((vault, if_match), now) = (ctx.for_write(ctx.target.vault())?, ctx.now);
     let vault = app
         .store
         .write(move |tx| vault_deletion::cancel(tx, now, vault, if_match.as_deref()))

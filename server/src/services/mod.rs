@@ -95,6 +95,16 @@ impl Ctx<'_> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// What a write to a resolved resource needs, owned so it can move into
+    /// the store's closure: the resource (404 when the request's target has
+    /// none) and the `if-match` header.
+    pub fn for_write<T: Clone>(
+        &self,
+        resource: crate::domain::Result<&T>,
+    ) -> Result<(T, Option<String>), ApiError> {
+        Ok((resource?.clone(), self.if_match().map(str::to_owned)))
+    }
+
     /// The `if-match` header.
     pub fn if_match(&self) -> Option<&str> {
         self.header("if-match")

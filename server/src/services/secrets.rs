@@ -175,16 +175,6 @@ fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
     Ok(Reply::json(&Secret::new(s, false))?.etag(&s.etag))
 }
 
-/// What a change of the secret in the path needs, owned so it can move into
-/// the write: the resolved secret, the request's time, `if-match`.
-fn change_of(ctx: &Ctx<'_>) -> Result<(DomainSecret, OffsetDateTime, Option<String>), ApiError> {
-    Ok((
-        ctx.target.secret()?.clone(),
-        ctx.now,
-        ctx.if_match().map(str::to_owned),
-    ))
-}
-
 /// `CreateSecret`: `POST /20180608/secrets`.
 pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: CreateSecretDetails = ctx.json()?;
@@ -300,7 +290,7 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         freeform_tags: details.tags.freeform_map(),
         defined_tags: details.tags.defined_map(),
     };
-    let (secret, now, if_match) = change_of(ctx)?;
+    let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
     let state = app.clone();
     let secret = app
         .store
@@ -344,7 +334,7 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
 pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
     let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
-    let (secret, now, if_match) = change_of(ctx)?;
+    let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
     let secret = app
         .store
         .write(move |tx| secrets::schedule_deletion(tx, now, secret, if_match.as_deref(), at))
@@ -355,7 +345,7 @@ pub async fn schedule_secret_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<R
 /// `CancelSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/cancelDeletion`
 /// (no response body).
 pub async fn cancel_secret_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
-    let (secret, _, if_match) = change_of(ctx)?;
+    let (secret, if_match) = ctx.for_write(ctx.target.secret())?;
     let secret = app
         .store
         .write(move |tx| secrets::cancel_deletion(tx, secret, if_match.as_deref()))
