@@ -148,8 +148,10 @@ pub fn deletion_time(
 
 /// Refuses a write that starts from a copy of row `id` read earlier in the
 /// request when another request changed the row since (its etag differs):
-/// 409 `Conflict`, so the caller retries with fresh state instead of
-/// overwriting a change it never saw.
+/// 409 `IncorrectState`, what OCI answers while a resource is `UPDATING`
+/// for another request, and which the SDKs' default retry repeats; the
+/// retry then starts from fresh state instead of overwriting a change it
+/// never saw.
 pub fn ensure_fresh(
     tx: &rusqlite::Transaction<'_>,
     table: &crate::store::Table,
@@ -159,8 +161,8 @@ pub fn ensure_fresh(
     if crate::store::unchanged(tx, table, id, etag)? {
         Ok(())
     } else {
-        Err(Error::Conflict(format!(
-            "{id} was changed by another request while this one ran; retry."
+        Err(Error::IncorrectState(format!(
+            "{id} is being updated by another request; retry."
         )))
     }
 }

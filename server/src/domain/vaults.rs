@@ -225,3 +225,47 @@ pub fn update(
     save(tx, &vault)?;
     Ok(vault)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn new_vault(tx: &Transaction<'_>, now: OffsetDateTime) -> Vault {
+        create(
+            tx,
+            now,
+            "us-ashburn-1",
+            NewVault {
+                compartment_id: "ocid1.compartment.oc1..c".into(),
+                display_name: "v".into(),
+                vault_type: VaultType::Default,
+                tags: Tags::default(),
+            },
+        )
+        .unwrap()
+    }
+
+    /// Two requests resolved the same vault; the second to write must not
+    /// overwrite the first's change.
+    #[test]
+    fn a_write_from_a_stale_copy_is_refused_and_keeps_the_other_change() {
+        let store = Store::in_memory().unwrap();
+        let now = OffsetDateTime::now_utc();
+        let copy = store
+            .blocking_write(|tx| Ok::<_, Error>(new_vault(tx, now)))
+            .unwrap();
+        let (id, stale) = (copy.id.clone(), copy.clone());
+        store
+            .blocking_write(|tx| update(tx, copy, None, Some("first".into()), None))
+            .unwrap();
+        let refused =
+            store.blocking_write(|tx| update(tx, stale, None, Some("second".into()), None));
+        assert!(
+            matches!(&refused, Err(Error::IncorrectState(m)) if m.contains("another request")),
+            "{refused:?}"
+        );
+        let stored = store.blocking_write(|tx| get(tx, &id, now)).unwrap();
+        assert_eq!(stored.display_name, "first");
+    }
+}
