@@ -329,3 +329,28 @@ def test_create_secret_with_key_of_another_vault_fails(vaults_client, make_vault
             secret_content=_content(os.urandom(8))))
     assert 400 <= info.value.status < 500, info.value.status
     assert vaults_client.list_secrets(COMPARTMENT_ID, name=name).data == []
+
+
+def test_concurrent_updates_of_one_secret_all_land_through_the_sdk_retry(oci_config, base_url, vault, aes_key, secret):
+    """Updates racing on one secret: a write that started from a copy another
+    request changed is refused with 409 IncorrectState (what OCI answers while
+    a secret is UPDATING), and the SDK's default retry repeats it from fresh
+    state, so every update lands as its own version and none is lost."""
+    import concurrent.futures
+    s, _ = secret(vault, aes_key, content=b"v1")
+    writers, each = 6, 4
+
+    def write(worker):
+        client = oci.vault.VaultsClient(oci_config, service_endpoint=base_url,
+                                        retry_strategy=oci.retry.DEFAULT_RETRY_STRATEGY, timeout=(5, 60))
+        for i in range(each):
+            _new_version(client, s.id, "w{}-{}".format(worker, i).encode())
+
+    with concurrent.futures.ThreadPoolExecutor(writers) as pool:
+        list(pool.map(write, range(writers)))
+    reader = oci.vault.VaultsClient(oci_config, service_endpoint=base_url)
+    stages = _version_stages(reader, s.id)
+    last = writers * each + 1
+    assert sorted(stages) == list(range(1, last + 1))
+    assert [n for n, st in stages.items() if "CURRENT" in st] == [last]
+    assert reader.get_secret(s.id).data.current_version_number == last
