@@ -101,7 +101,7 @@ async function main() {
         opcRequestId: "4D5E6F708192A3B4C5D6E7F8091A2B3C",
       })),
     // The name, instant and request of the hand-written vector this one replaces
-    // (server/src/http/signature.rs relies on its x-date being 14:24:26).
+    // (server/src/auth/signature.rs relies on its x-date being 14:24:26).
     await vector(vlt, "typescript_post_json", "CreateSecret with a JSON body, from the TypeScript SDK: x-date, version first",
       T0 + 244, (c) => c.createSecret({
         createSecretDetails: {
