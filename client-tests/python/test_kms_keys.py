@@ -169,6 +169,24 @@ def test_create_key_version(mgmt_client, vault, aes_key):
     assert first.id == aes_key.current_key_version
 
 
+def test_key_versions_carry_an_etag_that_follows_their_state(mgmt_client, vault, aes_key):
+    client = mgmt_client(vault)
+    created = client.create_key_version(aes_key.id)
+    got = client.get_key_version(aes_key.id, created.data.id)
+    assert created.headers["etag"] == got.headers["etag"]
+    older = client.get_key_version(aes_key.id, aes_key.current_key_version)
+    assert older.headers["etag"] not in ("", got.headers["etag"])
+
+
+def test_key_versions_list_by_displayname_as_the_sdk_offers(mgmt_client, vault, aes_key):
+    client = mgmt_client(vault)
+    second = client.create_key_version(aes_key.id).data
+    listed = client.list_key_versions(aes_key.id, sort_by="DISPLAYNAME").data
+    assert [v.id for v in listed] == [aes_key.current_key_version, second.id]
+    listed = client.list_key_versions(aes_key.id, sort_by="DISPLAYNAME", sort_order="DESC").data
+    assert [v.id for v in listed] == [second.id, aes_key.current_key_version]
+
+
 def test_get_unknown_key_version_is_404(mgmt_client, vault, aes_key):
     expect_service_error(404, "NotAuthorizedOrNotFound", mgmt_client(vault).get_key_version,
                          aes_key.id, KEY_VERSION_OCID_PREFIX + "doesnotexist" + uuid.uuid4().hex)

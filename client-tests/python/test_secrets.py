@@ -219,6 +219,15 @@ def test_update_secret_description_keeps_versions(vaults_client, vault, aes_key,
     assert _version_stages(vaults_client, s.id) == {1: {"CURRENT", "LATEST"}}
 
 
+def test_secret_versions_carry_an_etag_that_changes_with_their_stages(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    first = vaults_client.get_secret_version(s.id, 1).headers["etag"]
+    assert first
+    assert vaults_client.get_secret_version(s.id, 1).headers["etag"] == first
+    _new_version(vaults_client, s.id, b"two")
+    assert vaults_client.get_secret_version(s.id, 1).headers["etag"] != first  # CURRENT -> PREVIOUS
+
+
 def test_list_and_get_secret_versions(vaults_client, vault, aes_key, secret):
     s, _ = secret(vault, aes_key, version_name="v-one")
     _new_version(vaults_client, s.id, b"2", name="v-two")

@@ -157,9 +157,18 @@ def test_bad_update_secret_body_is_400(base_url, vaults_client, vault, aes_key, 
 
 
 def test_unknown_route_is_404(base_url):
+    # OCI answers any path it does not serve with NotAuthorizedOrNotFound.
     r = raw_request(base_url, "GET", "/20180608/noSuchThing")
-    assert r.status_code == 404, r.text
-    assert_oci_error_body(r, 404, ("NotFound", "NotAuthorizedOrNotFound"))
+    assert_oci_error_body(r, 404, ("NotAuthorizedOrNotFound",))
+    # A key call at the regional host is such a path too.
+    r = raw_request(base_url, "GET", "/20180608/keys/ocid1.key.oc1.iad.x")
+    assert_oci_error_body(r, 404, ("NotAuthorizedOrNotFound",))
+
+
+def test_wrong_method_is_405_with_allow(base_url):
+    r = raw_request(base_url, "DELETE", "/20180608/vaults/ocid1.vault.oc1.iad.x")
+    assert_oci_error_body(r, 405, ("MethodNotAllowed",))
+    assert r.headers["allow"] == "GET, PUT"
 
 
 def test_list_responses_are_bare_arrays(base_url, vault, aes_key, secret):

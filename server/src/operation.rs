@@ -841,8 +841,9 @@ pub type PathParams = Vec<(&'static str, String)>;
 pub enum Route {
     /// An operation matched method and path.
     Found(Operation, PathParams),
-    /// The path names an operation, but not with this method (405).
-    MethodNotAllowed,
+    /// The path names operations, but not with this method (405); the
+    /// methods it has, for the `Allow` header.
+    MethodNotAllowed(Vec<Method>),
     /// No operation has this path (404 `NotFound`).
     NotFound,
 }
@@ -854,13 +855,15 @@ pub enum Route {
 pub fn route(method: &Method, path: &str) -> Route {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let mut best: Option<(usize, &OperationSpec, PathParams)> = None;
-    let mut path_matched = false;
+    let mut allowed: Vec<Method> = Vec::new();
     for spec in OPERATIONS {
         let Some((literals, params)) = match_template(spec.path, &segments) else {
             continue;
         };
-        path_matched = true;
         if spec.method != *method {
+            if !allowed.contains(&spec.method) {
+                allowed.push(spec.method.clone());
+            }
             continue;
         }
         if best.as_ref().is_none_or(|(l, _, _)| literals > *l) {
@@ -869,7 +872,7 @@ pub fn route(method: &Method, path: &str) -> Route {
     }
     match best {
         Some((_, spec, params)) => Route::Found(spec.operation, params),
-        None if path_matched => Route::MethodNotAllowed,
+        None if !allowed.is_empty() => Route::MethodNotAllowed(allowed),
         None => Route::NotFound,
     }
 }
@@ -1155,7 +1158,7 @@ mod tests {
     fn unknown_paths_and_methods_are_told_apart() {
         assert_eq!(
             route(&Method::DELETE, "/20180608/vaults/v1"),
-            Route::MethodNotAllowed
+            Route::MethodNotAllowed(vec![Method::GET, Method::PUT])
         );
         assert_eq!(route(&Method::GET, "/20180608/nothing"), Route::NotFound);
         assert_eq!(route(&Method::GET, "/"), Route::NotFound);

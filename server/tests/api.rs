@@ -251,7 +251,10 @@ async fn key_calls_at_the_regional_endpoint_are_not_found() {
     let a = app
         .call("GET", &format!("/20180608/keys?compartmentId={APPS}"), None)
         .await;
-    assert_eq!((a.status, a.code()), (StatusCode::NOT_FOUND, "NotFound"));
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::NOT_FOUND, "NotAuthorizedOrNotFound")
+    );
 }
 
 #[tokio::test]

@@ -266,6 +266,21 @@ pub fn decode_ciphertext(text: &str) -> Result<(String, Vec<u8>), Error> {
     Ok((kv, sealed.to_vec()))
 }
 
+/// A short opaque token that changes whenever any of `parts` does: hex of
+/// the first 16 bytes of SHA-256 over the parts (each length-prefixed).
+/// Used as the etag of resources whose etag is derived from their state.
+pub fn digest_token(parts: &[&[u8]]) -> String {
+    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for part in parts {
+        context.update(&(part.len() as u64).to_be_bytes());
+        context.update(part);
+    }
+    context.finish().as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// `plaintextChecksum` of `DecryptedData`/`GeneratedKey`: CRC-32 of the
 /// plaintext bytes in decimal (OCI does not document its algorithm; this is
 /// the common reading, see reference §14).

@@ -206,6 +206,21 @@ pub struct KeyVersion {
 }
 
 impl KeyVersion {
+    /// The version's etag: derived from its state (OCI sends one on
+    /// `GetKeyVersion` and `CreateKeyVersion`; it changes when the version
+    /// does, here when its lifecycle state or deletion time changes).
+    pub fn etag(&self) -> String {
+        let deletion = self
+            .time_of_deletion
+            .map(|t| t.unix_timestamp_nanos().to_string())
+            .unwrap_or_default();
+        crate::crypto::digest_token(&[
+            self.id.as_bytes(),
+            self.lifecycle_state.as_str().as_bytes(),
+            deletion.as_bytes(),
+        ])
+    }
+
     /// The sealed material's bytes.
     pub fn sealed(&self) -> std::result::Result<Vec<u8>, crate::crypto::Error> {
         B64.decode(&self.sealed_material)

@@ -151,6 +151,19 @@ pub struct SecretVersion {
     pub sealed_content: String,
 }
 
+impl SecretVersion {
+    /// The version's etag: derived from its state (OCI sends one on
+    /// `GetSecretVersion`); it changes when the version's stages do.
+    pub fn etag(&self) -> String {
+        let stages: Vec<u8> = self.stages.iter().map(|s| *s as u8).collect();
+        crate::crypto::digest_token(&[
+            self.secret_id.as_bytes(),
+            &self.version_number.to_be_bytes(),
+            &stages,
+        ])
+    }
+}
+
 /// The content of a new version, validated from `Base64SecretContentDetails`.
 pub struct NewContent {
     /// The decoded content bytes (never logged).

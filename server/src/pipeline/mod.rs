@@ -102,7 +102,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         let (op, params, endpoint) =
             match route::operation_of(&parts.method, host.as_deref(), parts.uri.path()) {
                 Ok(routed) => routed,
-                Err(e) => break 'stages Err(e),
+                Err(unrouted) => break 'stages Ok(unrouted.into_response()),
             };
         record.operation = Some(op);
 

@@ -2,7 +2,8 @@
 //! vault's management or crypto endpoint, by path or by host name), and
 //! which [`Operation`] its method and path name there.
 
-use axum::http::Method;
+use axum::http::{header, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::operation::{route, Operation, PathParams, Route, Service};
@@ -76,28 +77,60 @@ fn served_at(service: Service, endpoint: &Endpoint) -> bool {
     )
 }
 
+/// Why no operation answers a request line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unrouted {
+    /// No operation has this path at this endpoint: 404
+    /// `NotAuthorizedOrNotFound`, OCI's code for any path it does not
+    /// serve, with a message that says where key and crypto calls go.
+    NotFound,
+    /// The path has operations, but not for this method: 405
+    /// `MethodNotAllowed` with an `Allow` header naming the methods it has.
+    MethodNotAllowed(Vec<Method>),
+}
+
+impl IntoResponse for Unrouted {
+    fn into_response(self) -> Response {
+        match self {
+            Unrouted::NotFound => ApiError::new(
+                ErrorCode::NotAuthorizedOrNotFound,
+                "There is no operation at this path and method (check the endpoint: key and crypto calls go to a vault's managementEndpoint / cryptoEndpoint).",
+            )
+            .into_response(),
+            Unrouted::MethodNotAllowed(methods) => {
+                let mut response = ApiError::new(
+                    ErrorCode::MethodNotAllowed,
+                    "The method is not allowed on this resource.",
+                )
+                .into_response();
+                let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+                if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+                    response.headers_mut().insert(header::ALLOW, value);
+                }
+                response
+            }
+        }
+    }
+}
+
 /// The operation a request names, with its path parameters and endpoint.
 ///
 /// # Errors
-/// 405 `MethodNotAllowed` for a known path with another method; 404
-/// `NotFound` for an unknown path, or an operation asked of the wrong kind
-/// of endpoint (key calls at the regional endpoint, say).
+/// [`Unrouted`]: an unknown path, an operation asked of the wrong kind of
+/// endpoint (key calls at the regional endpoint, say), or a known path with
+/// another method.
 pub fn operation_of(
     method: &Method,
     host: Option<&str>,
     path: &str,
-) -> Result<(Operation, PathParams, Endpoint), ApiError> {
+) -> Result<(Operation, PathParams, Endpoint), Unrouted> {
     let (endpoint, api_path) = endpoint_of(host, path);
     match route(method, api_path) {
-        Route::Found(op, params) if served_at(op.service(), &endpoint) => Ok((op, params, endpoint)),
-        Route::MethodNotAllowed => Err(ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            "The method is not allowed on this resource.",
-        )),
-        _ => Err(ApiError::new(
-            ErrorCode::NotFound,
-            "There is no operation at this path and method (check the endpoint: key and crypto calls go to a vault's managementEndpoint / cryptoEndpoint).",
-        )),
+        Route::Found(op, params) if served_at(op.service(), &endpoint) => {
+            Ok((op, params, endpoint))
+        }
+        Route::MethodNotAllowed(methods) => Err(Unrouted::MethodNotAllowed(methods)),
+        _ => Err(Unrouted::NotFound),
     }
 }
 
@@ -140,13 +173,16 @@ mod tests {
     #[test]
     fn operations_are_served_only_at_their_endpoint() {
         let key_at_regional = operation_of(&Method::GET, None, "/20180608/keys/k1");
-        assert_eq!(key_at_regional.unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(key_at_regional.unwrap_err(), Unrouted::NotFound);
         let (op, params, endpoint) =
             operation_of(&Method::GET, None, "/kms/vk/management/20180608/keys/k1").unwrap();
         assert_eq!(op, Operation::GetKey);
         assert_eq!(params, vec![("keyId", "k1".to_owned())]);
         assert_eq!(endpoint.vault_key(), Some("vk"));
         let wrong_method = operation_of(&Method::DELETE, None, "/20180608/vaults/v1");
-        assert_eq!(wrong_method.unwrap_err().code, ErrorCode::MethodNotAllowed);
+        assert_eq!(
+            wrong_method.unwrap_err(),
+            Unrouted::MethodNotAllowed(vec![Method::GET, Method::PUT])
+        );
     }
 }

@@ -351,12 +351,14 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
             )
         })
         .await?;
-    Reply::json(&KeyVersion::from(&version))
+    Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
 }
 
 /// `ListKeyVersions`: `GET /20180608/keys/{keyId}/keyVersions`.
 pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
-    let sort = common::sort(ctx, &["TIMECREATED"])?;
+    // The SDKs offer DISPLAYNAME too; key versions have no name, so it
+    // keeps creation order (ascending by default, as for names).
+    let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
     let id = ctx.target.key()?.id.clone();
     let mut all = app.store.read(move |tx| keys::versions(tx, &id)).await?;
     // `versions` is oldest first; ties in time keep creation order.
@@ -376,5 +378,5 @@ pub async fn get_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, Api
         .store
         .read(move |tx| keys::version(tx, &key_id, &version_id))
         .await?;
-    Reply::json(&KeyVersion::from(&version))
+    Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
 }

@@ -326,7 +326,7 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
         .store
         .read(move |tx| secrets::version(tx, &id, number))
         .await?;
-    Reply::json(&SecretVersion::from(&version))
+    Ok(Reply::json(&SecretVersion::from(&version))?.etag(&version.etag()))
 }
 
 /// `ScheduleSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/scheduleDeletion`
