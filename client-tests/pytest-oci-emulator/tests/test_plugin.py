@@ -193,3 +193,15 @@ def test_missing_binary_stops_the_session_with_a_message(pytester):
     result = pytester.runpytest("--oci-emulator-bin", str(pytester.path / "nope"))
     assert result.ret == 3
     result.stdout.fnmatch_lines(["*emulator binary not found*nope*"])
+
+
+def test_a_failing_test_shows_the_emulator_log(pytester, request):
+    binary = os.path.abspath(str(_binary(request.config)))
+    pytester.makepyfile("""
+def test_fails(oci_emulator, kms_vault_client):
+    kms_vault_client.list_vaults("ocid1.compartment.oc1..aaaaaaaaemulatorapps000000000000000000000000000000000000001")
+    assert False
+""")
+    result = pytester.runpytest("--oci-emulator-bin", binary, "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*oci-emulator log (last * lines)*", "*ListVaults*200*"])

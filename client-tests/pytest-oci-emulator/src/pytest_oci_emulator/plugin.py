@@ -39,6 +39,7 @@ DEFAULT_BIN_IN_REPO = Path("target") / "release" / "oci-vault-emulator"
 # connect / read timeouts of every client: a hung server fails a test instead of stalling it.
 CLIENT_TIMEOUT = (5, 60)
 MARKERS = ("oci_seed", "oci_policies", "oci_faults")
+LOG_TAIL_LINES = 40
 
 
 def pytest_addoption(parser):
@@ -122,6 +123,19 @@ def _load_document(request, value):
         with open(_resolve_data_path(request, value), "rb") as f:
             return json.load(f)
     raise pytest.UsageError("expected a path or a JSON document, got {!r}".format(type(value).__name__))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used the emulator shows the end of its log (one line per request:
+    operation, status, opc-request-id; never a body or secret content)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and "oci_emulator" in getattr(item, "fixturenames", ()):
+        emu = getattr(item, "funcargs", {}).get("oci_emulator")
+        if emu is not None and emu.log_path:
+            tail = emu.log_text().splitlines()[-LOG_TAIL_LINES:]
+            report.sections.append(("oci-emulator log (last {} lines)".format(len(tail)), "\n".join(tail)))
 
 
 # -- the emulator -----------------------------------------------------------------------------
@@ -335,7 +349,7 @@ def secrets_client(oci_client):
 
 @pytest.fixture
 def oci_clients(oci_client, kms_management_client, kms_crypto_client):
-    """oci_clients(profile) -> namespace(kms_vault, vaults, secrets, management(vault), crypto(vault), config)."""
+    """oci_clients(profile) -> namespace(kms_vault, vaults, secrets, management(vault), crypto(vault))."""
     import oci
 
     def make(profile="DEFAULT"):
