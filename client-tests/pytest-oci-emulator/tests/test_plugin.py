@@ -205,3 +205,14 @@ def test_fails(oci_emulator, kms_vault_client):
     result = pytester.runpytest("--oci-emulator-bin", binary, "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*oci-emulator log (last * lines)*", "*ListVaults*200*"])
+
+
+def test_serve_args_reach_the_emulator(pytester, request):
+    binary = os.path.abspath(str(_binary(request.config)))
+    pytester.makepyfile("""
+def test_region(oci_emulator):
+    assert oci_emulator.health()["region"] == "eu-frankfurt-1"
+""")
+    result = pytester.runpytest("--oci-emulator-bin", binary, "--oci-emulator-serve-arg=--region=eu-frankfurt-1",
+                                "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

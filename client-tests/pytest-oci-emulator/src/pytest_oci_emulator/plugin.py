@@ -54,6 +54,9 @@ def pytest_addoption(parser):
                     help="OCI SDK config file with the fixture profiles (default: $OCI_EMULATOR_CONFIG, else "
                          "fixtures/oci/config under the rootdir or one of its parents, else one written by "
                          "`oci-vault-emulator print-config`)")
+    group.addoption("--oci-emulator-serve-arg", action="append", default=[], metavar="ARG",
+                    help="one more argument for `oci-vault-emulator serve` (repeat it), e.g. "
+                         "--oci-emulator-serve-arg=--tenancy=my-tenancy.json; relative paths are from the cwd")
     group.addoption("--oci-emulator-start-timeout", type=float, default=10.0,
                     help="seconds to wait for GET /_emulator/health (default 10)")
 
@@ -153,7 +156,8 @@ def oci_emulator_session(request, tmp_path_factory):
             emu.wait_healthy(timeout)
         else:
             log_path = tmp_path_factory.mktemp("oci-emulator") / "emulator.log"
-            emu = Emulator.start(_binary(config), log_path, timeout=timeout)
+            emu = Emulator.start(_binary(config), log_path, timeout=timeout,
+                                 extra_args=config.getoption("--oci-emulator-serve-arg"))
     except EmulatorError as e:
         pytest.exit(str(e), returncode=3)
     try:
