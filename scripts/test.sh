@@ -5,15 +5,18 @@
 #   2. the Rust tests of the workspace (same profile and target, so nothing
 #      is compiled twice),
 #   3. a Python venv with the pinned real clients (oci SDK, oci CLI, pytest),
-#   4. the real-client suite in client-tests/python against the built binary,
-#   5. the Go SDK suite (client-tests/go: go test),
-#   6. the Java SDK suite (client-tests/java: mvn test, JUnit 5) and its
+#      and the pytest plugin client-tests/pytest-oci-emulator installed in it,
+#   4. the real-client suite in client-tests/python against the built binary
+#      (README.md's python and sh blocks included),
+#   5. the pytest plugin's own tests (client-tests/pytest-oci-emulator/tests),
+#   6. the Go SDK suite (client-tests/go: go test),
+#   7. the Java SDK suite (client-tests/java: mvn test, JUnit 5) and its
 #      signing vectors,
-#   7. the TypeScript SDK suite (client-tests/typescript: npm ci, node --test)
+#   8. the TypeScript SDK suite (client-tests/typescript: npm ci, node --test)
 #      and the check of every signing vector in fixtures/signing,
-#   8. the docker image, built with podman from that binary and checked
+#   9. the docker image, built with podman from that binary and checked
 #      (skipped when podman is absent, except in CI).
-# Stages 5-7 need go, java + mvn and node + npm (on the project's machines
+# Stages 6-8 need go, java + mvn and node + npm (on the project's machines
 # already); each installs its packages from the registry and starts its own
 # emulator from $OCI_EMULATOR_BIN. A missing toolchain fails the run in CI and
 # is skipped, loudly, elsewhere.
@@ -54,10 +57,10 @@ HOST="$(rustc -vV | sed -n 's/^host: //p')"
 export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
 BIN="target/$HOST/release/oci-vault-emulator"
 
-stage "1/8" "build: cargo build --release -p oci-vault-emulator --target $HOST (static)"
+stage "1/9" "build: cargo build --release -p oci-vault-emulator --target $HOST (static)"
 cargo build --release -p oci-vault-emulator --target "$HOST"
 
-stage "2/8" "rust tests: cargo test --release --workspace --target $HOST"
+stage "2/9" "rust tests: cargo test --release --workspace --target $HOST"
 cargo test --release --workspace --target "$HOST"
 
 PY_DIR="client-tests/python"
@@ -67,17 +70,25 @@ STAMP="$VENV/.requirements.sha256"
 want="$(sha256sum "$REQS" | cut -d' ' -f1)"
 have="$(cat "$STAMP" 2>/dev/null || true)"
 if [[ -x "$VENV/bin/python" && "$want" == "$have" ]]; then
-    stage "3/8" "python venv: $VENV is up to date with $REQS"
+    stage "3/9" "python venv: $VENV is up to date with $REQS"
 else
-    stage "3/8" "python venv: (re)creating $VENV from $REQS"
+    stage "3/9" "python venv: (re)creating $VENV from $REQS"
     PYTHON="${PYTHON:-python3}"
     "$PYTHON" -m venv --clear "$VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
     echo "$want" > "$STAMP"
 fi
+# Reinstalled every run (its source is in this tree; a few seconds): the
+# README's plugin example in stage 4 and the plugin's tests in stage 5 use it.
+PLUGIN_DIR="client-tests/pytest-oci-emulator"
+echo "    installing the pytest plugin $PLUGIN_DIR into $VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "./$PLUGIN_DIR"
 
-stage "4/8" "client tests: pytest $PY_DIR (real oci SDK and CLI against $BIN)"
+stage "4/9" "client tests: pytest $PY_DIR (real oci SDK and CLI against $BIN)"
 OCI_EMULATOR_BIN="$BIN" "$VENV/bin/python" -m pytest "$PY_DIR" "$@"
+
+stage "5/9" "pytest plugin: pytest $PLUGIN_DIR/tests (the installed plugin starting $BIN)"
+OCI_EMULATOR_BIN="$BIN" timed "$VENV/bin/python" -m pytest -p no:cacheprovider "$PLUGIN_DIR/tests"
 
 # The other SDKs' suites find the binary through OCI_EMULATOR_BIN (relative to
 # the repository root) and start their own emulator on a free port.
@@ -89,7 +100,7 @@ go_suite() {
     # -count=1: the cache cannot see the emulator binary change.
     go test -count=1 ./...
 }
-stage "5/8" "go client tests: go test ./client-tests/go (oci-go-sdk against $BIN)"
+stage "6/9" "go client tests: go test ./client-tests/go (oci-go-sdk against $BIN)"
 if have go; then ( timed go_suite ); fi
 
 java_suite() {
@@ -98,7 +109,7 @@ java_suite() {
     # out of the log, Surefire prints the "Tests run:" summary.
     mvn -B -ntp test
 }
-stage "6/8" "java client tests: mvn test in client-tests/java (OCI Java SDK against $BIN, signing vectors)"
+stage "7/9" "java client tests: mvn test in client-tests/java (OCI Java SDK against $BIN, signing vectors)"
 if have java mvn; then ( timed java_suite ); fi
 
 typescript_suite() {
@@ -115,17 +126,17 @@ typescript_suite() {
     node "$ROOT/fixtures/signing/check_vectors.js"
     npm test
 }
-stage "7/8" "typescript client tests: node --test in client-tests/typescript (oci-* npm packages against $BIN)"
+stage "8/9" "typescript client tests: node --test in client-tests/typescript (oci-* npm packages against $BIN)"
 if have node npm; then ( timed typescript_suite ); fi
 
 if command -v podman >/dev/null 2>&1; then
-    stage "8/8" "docker image: podman build from $BIN, inspect, run its entrypoint until healthy"
+    stage "9/9" "docker image: podman build from $BIN, inspect, run its entrypoint until healthy"
     bash scripts/check-image.sh "$BIN"
 elif [[ "${CI:-}" == "true" ]]; then
     echo "podman is missing in CI (.ci/run installs it)" >&2
     exit 1
 else
-    stage "8/8" "docker image: skipped (no podman here; apt-get install podman to check it)"
+    stage "9/9" "docker image: skipped (no podman here; apt-get install podman to check it)"
 fi
 
 printf '\n==> all stages passed\n'
