@@ -47,15 +47,15 @@ timed() {
     echo "    (stage took $((SECONDS - start)) s)"
 }
 
-# A static glibc binary: -C target-feature=+crt-static with an explicit
-# --target (so build scripts and proc-macros, built for the host, are not
-# affected). One build serves the tests, the client suites and the image.
-HOST="$(rustc -vV | sed -n 's/^host: //p')"
-export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
-BIN="target/$HOST/release/oci-vault-emulator"
+# HOST, RUSTFLAGS (static glibc), BIN and build_emulator: the same build as
+# scripts/run.sh (the README's run command), so neither rebuilds the other's
+# binary. One build serves the emulator, the tests, the client suites and the
+# image.
+# shellcheck source=lib/build.sh
+. scripts/lib/build.sh
 
 stage "1/8" "build: cargo build --release -p oci-vault-emulator --target $HOST (static)"
-cargo build --release -p oci-vault-emulator --target "$HOST"
+build_emulator
 
 stage "2/8" "rust tests: cargo test --release --workspace --target $HOST"
 cargo test --release --workspace --target "$HOST"
