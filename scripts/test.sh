@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The one command that runs every test of the project:
 #   1. build the emulator (release, a static binary, so the docker image can
-#      take the very same file),
-#   2. the Rust tests of the workspace (same profile and target, so nothing
-#      is compiled twice),
+#      take the very same file; the same build as scripts/run.sh, so after
+#      the README's run command this stage compiles nothing),
+#   2. the Rust tests of the workspace (same profile and target; cargo still
+#      compiles the dependency graph again here, because the dev-dependencies
+#      turn on more features of shared crates such as tokio, and resolver 2
+#      only unifies them for test builds),
 #   3. a Python venv with the pinned real clients (oci SDK, oci CLI, pytest),
 #   4. the real-client suite in client-tests/python against the built binary,
 #   5. the Go SDK suite (client-tests/go: go test),
