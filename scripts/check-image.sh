@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the docker image with podman from a host-built static binary and
 # checks what can be checked without a container engine: entrypoint, user,
-# port, healthcheck, size; then runs the entrypoint binary from the image's
-# exported filesystem until its own healthcheck passes.
+# port, healthcheck, size, the owner of the directories the runtime user
+# writes; then, from the image's exported filesystem, runs `print-config`
+# with the image's default key directory (as the image's user when this runs
+# as root) and the entrypoint binary until its own healthcheck passes.
 #
 #   scripts/check-image.sh path/to/static/oci-vault-emulator
 #
@@ -23,8 +25,11 @@ if ! ldd "$BIN" 2>&1 | grep -qE "not a dynamic executable|statically linked"; th
 fi
 
 work="$(mktemp -d)"
+chmod 0755 "$work"  # the image's user (below) must reach the exported files
 trap 'podman rm -f oci-vault-emulator-check >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-mkdir -p "$work/build/out"
+# What the Dockerfile's build stage leaves in /out: the binary and an empty
+# directory that becomes the image's /tmp.
+mkdir -p "$work/build/out/tmp"
 cp "$BIN" "$work/build/out/oci-vault-emulator"
 
 # --format docker keeps HEALTHCHECK; the build context named `build` stands
@@ -52,9 +57,31 @@ echo "healthcheck=$health"
 podman create --name oci-vault-emulator-check "$TAG" >/dev/null
 mkdir -p "$work/rootfs"
 podman export oci-vault-emulator-check | tar -x -C "$work/rootfs"
-for path in usr/local/bin/oci-vault-emulator fixtures/tenancy.json fixtures/oci/config seed data; do
+for path in usr/local/bin/oci-vault-emulator fixtures/tenancy.json fixtures/oci/config seed data tmp; do
     [[ -e "$work/rootfs/$path" ]] || fail "/$path is missing from the image"
 done
+# The directories the runtime user writes to belong to it (as tar records
+# them, so this holds whoever extracts the export).
+owners="$(podman export oci-vault-emulator-check | tar -tv --numeric-owner \
+    | awk '$1 ~ /^d/ && ($6 == "tmp/" || $6 == "data/") {print $6, $2}' | sort | tr '\n' ' ')"
+[[ "$owners" == "data/ 65532/65532 tmp/ 65532/65532 " ]] \
+    || fail "/data and /tmp must be directories owned by 65532:65532: $owners"
+
+# print-config with the image's default key directory ($TMPDIR unset in the
+# image = /tmp, here the exported /tmp): it must write the key there and
+# print a config naming it. As root, run it as the image's user so the
+# directory's permissions count as they would in a container.
+as_image_user=()
+if [[ "$(id -u)" == 0 ]] && command -v setpriv >/dev/null 2>&1; then
+    as_image_user=(setpriv --reuid=65532 --regid=65532 --clear-groups)
+fi
+config="$(TMPDIR="$work/rootfs/tmp" "${as_image_user[@]}" \
+    "$work/rootfs/usr/local/bin/oci-vault-emulator" print-config)" \
+    || fail "print-config failed with the image's default key directory"
+key="$work/rootfs/tmp/oci-vault-emulator/default.pem"
+[[ "$config" == *"key_file=$key"* && -s "$key" ]] \
+    || fail "print-config did not write $key: $config"
+echo "print-config ok${as_image_user[*]:+ (as 65532)}: wrote /tmp/oci-vault-emulator/default.pem"
 
 # Run the entrypoint from the exported filesystem, with the image's
 # environment but a free port, until its own healthcheck passes.

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The one command that runs every test of the project:
 #   1. build the emulator (release, a static binary, so the docker image can
-#      take the very same file),
-#   2. the Rust tests of the workspace (same profile and target, so nothing
-#      is compiled twice),
+#      take the very same file; the same build as scripts/run.sh, so after
+#      the README's run command this stage compiles nothing),
+#   2. the Rust tests of the workspace (same profile and target; cargo still
+#      compiles the dependency graph again here, because the dev-dependencies
+#      turn on more features of shared crates such as tokio, and resolver 2
+#      only unifies them for test builds),
 #   3. a Python venv with the pinned real clients (oci SDK, oci CLI, pytest),
 #      and the pytest plugin client-tests/pytest-oci-emulator installed in it,
 #   4. the real-client suite in client-tests/python against the built binary
@@ -50,15 +53,15 @@ timed() {
     echo "    (stage took $((SECONDS - start)) s)"
 }
 
-# A static glibc binary: -C target-feature=+crt-static with an explicit
-# --target (so build scripts and proc-macros, built for the host, are not
-# affected). One build serves the tests, the client suites and the image.
-HOST="$(rustc -vV | sed -n 's/^host: //p')"
-export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
-BIN="target/$HOST/release/oci-vault-emulator"
+# HOST, RUSTFLAGS (static glibc), BIN and build_emulator: the same build as
+# scripts/run.sh (the README's run command), so neither rebuilds the other's
+# binary. One build serves the emulator, the tests, the client suites and the
+# image.
+# shellcheck source=lib/build.sh
+. scripts/lib/build.sh
 
 stage "1/9" "build: cargo build --release -p oci-vault-emulator --target $HOST (static)"
-cargo build --release -p oci-vault-emulator --target "$HOST"
+build_emulator
 
 stage "2/9" "rust tests: cargo test --release --workspace --target $HOST"
 cargo test --release --workspace --target "$HOST"

@@ -38,7 +38,7 @@ PYTEST_FILE = "# test_app.py"
 
 # First line of the block -> why it is not run here.
 SKIP = {
-    "cargo run --release -p oci-vault-emulator -- serve":
+    "scripts/run.sh":
         "starts a server in the foreground on :4585; this test starts the same binary itself",
     "scripts/test.sh":
         "runs every test, this one included",

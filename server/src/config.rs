@@ -109,8 +109,9 @@ pub struct ServeConfig {
     /// The region this emulator pretends to be.
     #[arg(long, env = "OCI_EMULATOR_REGION", default_value = "us-ashburn-1")]
     pub region: String,
-    /// Base URL clients reach the emulator at (for vault endpoints behind
-    /// `docker -p` or a proxy); default: taken from each request's `Host`.
+    /// Base URL every client gets in vault endpoints (and `{{publicUrl}}` in
+    /// seeds); only needed behind a proxy that rewrites `Host`. Default: each
+    /// request's `Host`, which is right behind `docker -p` and compose too.
     #[arg(long, env = "OCI_EMULATOR_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Root key sealing key material at rest: base64 of 32 bytes. Default:
