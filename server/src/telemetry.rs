@@ -223,7 +223,9 @@ impl Telemetry {
             .get_or_create(&OperationLabels { operation })
             .observe(Duration::from_micros(summary.elapsed_micros).as_secs_f64());
         if summary.decision == Some("DENIED") {
-            m.denials.get_or_create(&OperationLabels { operation }).inc();
+            m.denials
+                .get_or_create(&OperationLabels { operation })
+                .inc();
         }
         for rule in &summary.faults {
             m.faults

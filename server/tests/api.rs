@@ -967,7 +967,11 @@ async fn get_text(app: &TestApp, path: &str) -> (StatusCode, String, String) {
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    (status, content_type, String::from_utf8(bytes.to_vec()).unwrap())
+    (
+        status,
+        content_type,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
 }
 
 /// The lines of `text` that start with `prefix`, sorted.
@@ -1005,13 +1009,19 @@ async fn metrics_count_requests_denials_and_faults_from_the_record() {
         .admin_call(
             "POST",
             "/_emulator/faults",
-            Some(json!({"id": "list-down", "match": {"operations": ["ListVaults"]},
-                        "action": {"error": {"status": 503}}})),
+            Some(
+                json!({"id": "list-down", "match": {"operations": ["ListVaults"]},
+                        "action": {"error": {"status": 503}}}),
+            ),
         )
         .await;
     assert_eq!(rule.status, StatusCode::OK, "{:?}", rule.body);
     let faulted = app
-        .call("GET", &format!("/20180608/vaults?compartmentId={APPS}"), None)
+        .call(
+            "GET",
+            &format!("/20180608/vaults?compartmentId={APPS}"),
+            None,
+        )
         .await;
     assert_eq!(faulted.status, StatusCode::SERVICE_UNAVAILABLE);
 
@@ -1107,7 +1117,10 @@ async fn metrics_count_requests_denials_and_faults_from_the_record() {
 async fn the_console_inventory_shows_metadata_and_never_content() {
     let app = spawn_app();
     let (vault, key, secret) = app.vault_key_secret("app-config").await;
-    let (vault_id, secret_id) = (vault["id"].as_str().unwrap(), secret["id"].as_str().unwrap());
+    let (vault_id, secret_id) = (
+        vault["id"].as_str().unwrap(),
+        secret["id"].as_str().unwrap(),
+    );
 
     let vaults = app
         .admin_call("GET", "/_emulator/inventory/vaults", None)
@@ -1156,13 +1169,22 @@ async fn the_console_inventory_shows_metadata_and_never_content() {
     fields.sort();
     assert_eq!(
         fields,
-        ["keyVersionId", "name", "stages", "timeCreated", "versionNumber"]
+        [
+            "keyVersionId",
+            "name",
+            "stages",
+            "timeCreated",
+            "versionNumber"
+        ]
     );
     assert_eq!(version["stages"], json!(["CURRENT", "LATEST"]));
     for body in [&vaults.body, &keys.body, &page.body, &versions.body] {
         let text = body.to_string();
         assert!(!text.contains(&B64.encode("pw")), "content leaked: {text}");
-        assert!(!text.contains("sealed") && !text.contains("wrapped"), "{text}");
+        assert!(
+            !text.contains("sealed") && !text.contains("wrapped"),
+            "{text}"
+        );
     }
 
     let unknown = app

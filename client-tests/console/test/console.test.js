@@ -220,7 +220,7 @@ test("the console shows the store, versions, decisions and faults, moves the clo
   await page.waitForSelector("#decision:not([hidden])", { timeout: WAIT_MS });
   assert.equal(await page.textContent("#decision-id"), deniedId);
   const explanation = JSON.parse(await page.textContent("#explanation"));
-  assert.equal(explanation.requestId ?? deniedId, deniedId);
+  assert.deepEqual(explanation.checks.map((c) => [c.permission, c.granted]), [["VAULT_READ", false]]);
 
   // The fault rule and its counters.
   const faults = await page.$$eval("#faults tbody tr", (rows) =>

@@ -61,7 +61,10 @@ pub fn routes() -> Router<AppState> {
         .route("/_emulator/requests", get(requests))
         .route("/_emulator/inventory/vaults", get(vaults))
         .route("/_emulator/inventory/vaults/{vault_id}/keys", get(keys))
-        .route("/_emulator/inventory/vaults/{vault_id}/secrets", get(secrets))
+        .route(
+            "/_emulator/inventory/vaults/{vault_id}/secrets",
+            get(secrets),
+        )
         .route(
             "/_emulator/inventory/secrets/{secret_id}/versions",
             get(versions),
