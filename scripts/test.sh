@@ -17,7 +17,11 @@
 #      signing vectors,
 #   8. the TypeScript SDK suite (client-tests/typescript: npm ci, node --test)
 #      and the check of every signing vector in fixtures/signing,
-#   9. the docker image, built with podman from that binary and checked
+#   9. the web console (client-tests/console: npm ci, node --test) in
+#      Debian's headless Chromium via playwright-core, with 1,000 seeded
+#      secrets (in CI, chromium is installed from Debian when missing;
+#      elsewhere a missing chromium skips the stage loudly),
+#   10. the docker image, built with podman from that binary and checked
 #      (skipped when podman is absent, except in CI).
 # Stages 6-8 need go, java + mvn and node + npm (on the project's machines
 # already); each installs its packages from the registry and starts its own
@@ -60,10 +64,10 @@ timed() {
 # shellcheck source=lib/build.sh
 . scripts/lib/build.sh
 
-stage "1/9" "build: cargo build --release -p oci-vault-emulator --target $HOST (static)"
+stage "1/10" "build: cargo build --release -p oci-vault-emulator --target $HOST (static)"
 build_emulator
 
-stage "2/9" "rust tests: cargo test --release --workspace --target $HOST"
+stage "2/10" "rust tests: cargo test --release --workspace --target $HOST"
 cargo test --release --workspace --target "$HOST"
 
 PY_DIR="client-tests/python"
@@ -73,9 +77,9 @@ STAMP="$VENV/.requirements.sha256"
 want="$(sha256sum "$REQS" | cut -d' ' -f1)"
 have="$(cat "$STAMP" 2>/dev/null || true)"
 if [[ -x "$VENV/bin/python" && "$want" == "$have" ]]; then
-    stage "3/9" "python venv: $VENV is up to date with $REQS"
+    stage "3/10" "python venv: $VENV is up to date with $REQS"
 else
-    stage "3/9" "python venv: (re)creating $VENV from $REQS"
+    stage "3/10" "python venv: (re)creating $VENV from $REQS"
     PYTHON="${PYTHON:-python3}"
     "$PYTHON" -m venv --clear "$VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
@@ -87,10 +91,10 @@ PLUGIN_DIR="client-tests/pytest-oci-emulator"
 echo "    installing the pytest plugin $PLUGIN_DIR into $VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "./$PLUGIN_DIR"
 
-stage "4/9" "client tests: pytest $PY_DIR (real oci SDK and CLI against $BIN)"
+stage "4/10" "client tests: pytest $PY_DIR (real oci SDK and CLI against $BIN)"
 OCI_EMULATOR_BIN="$BIN" "$VENV/bin/python" -m pytest "$PY_DIR" "$@"
 
-stage "5/9" "pytest plugin: pytest $PLUGIN_DIR/tests (the installed plugin starting $BIN)"
+stage "5/10" "pytest plugin: pytest $PLUGIN_DIR/tests (the installed plugin starting $BIN)"
 OCI_EMULATOR_BIN="$BIN" timed "$VENV/bin/python" -m pytest -p no:cacheprovider "$PLUGIN_DIR/tests"
 
 # The other SDKs' suites find the binary through OCI_EMULATOR_BIN (relative to
@@ -103,7 +107,7 @@ go_suite() {
     # -count=1: the cache cannot see the emulator binary change.
     go test -count=1 ./...
 }
-stage "6/9" "go client tests: go test ./client-tests/go (oci-go-sdk against $BIN)"
+stage "6/10" "go client tests: go test ./client-tests/go (oci-go-sdk against $BIN)"
 if have go; then ( timed go_suite ); fi
 
 java_suite() {
@@ -112,7 +116,7 @@ java_suite() {
     # out of the log, Surefire prints the "Tests run:" summary.
     mvn -B -ntp test
 }
-stage "7/9" "java client tests: mvn test in client-tests/java (OCI Java SDK against $BIN, signing vectors)"
+stage "7/10" "java client tests: mvn test in client-tests/java (OCI Java SDK against $BIN, signing vectors)"
 if have java mvn; then ( timed java_suite ); fi
 
 typescript_suite() {
@@ -129,17 +133,50 @@ typescript_suite() {
     node "$ROOT/fixtures/signing/check_vectors.js"
     npm test
 }
-stage "8/9" "typescript client tests: node --test in client-tests/typescript (oci-* npm packages against $BIN)"
+stage "8/10" "typescript client tests: node --test in client-tests/typescript (oci-* npm packages against $BIN)"
 if have node npm; then ( timed typescript_suite ); fi
 
+# npm ci in the current directory unless node_modules already matches its package-lock.json.
+npm_ci() {
+    local want have_lock
+    want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+    have_lock="$(cat node_modules/.package-lock.sha256 2>/dev/null || true)"
+    if [[ -d node_modules && "$want" == "$have_lock" ]]; then
+        echo "node_modules is up to date with package-lock.json"
+    else
+        npm ci --no-audit --no-fund
+        echo "$want" > node_modules/.package-lock.sha256
+    fi
+}
+
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+console_suite() {
+    cd "$ROOT/client-tests/console"
+    npm_ci
+    CHROMIUM="$CHROMIUM" npm test
+}
+stage "9/10" "console tests: node --test in client-tests/console (/_emulator/ui in headless $CHROMIUM, playwright-core)"
+if [[ ! -x "$CHROMIUM" && "${CI:-}" == "true" ]]; then
+    # Debian's package, like .ci/run installs podman; never a downloaded browser.
+    echo "installing chromium (Debian package) for the console test"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium >/dev/null
+fi
+if [[ -x "$CHROMIUM" ]]; then
+    if have node npm; then ( timed console_suite ); fi
+else
+    echo "SKIPPED: no chromium at $CHROMIUM (apt-get install chromium); CI runs this stage" >&2
+fi
+
 if command -v podman >/dev/null 2>&1; then
-    stage "9/9" "docker image: podman build from $BIN, inspect, run its entrypoint until healthy"
+    stage "10/10" "docker image: podman build from $BIN, inspect, run its entrypoint until healthy"
     bash scripts/check-image.sh "$BIN"
 elif [[ "${CI:-}" == "true" ]]; then
     echo "podman is missing in CI (.ci/run installs it)" >&2
     exit 1
 else
-    stage "9/9" "docker image: skipped (no podman here; apt-get install podman to check it)"
+    stage "10/10" "docker image: skipped (no podman here; apt-get install podman to check it)"
 fi
 
 printf '\n==> all stages passed\n'

@@ -172,16 +172,23 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        json_error(self.code.status(), self.body())
+        json_error(self.code.status(), self.code.as_str(), self.body())
     }
 }
 
-fn json_error(status: StatusCode, body: String) -> Response {
+/// The `code` of an OCI error body, kept as a response extension by every
+/// error response built here, so the request's record can name it without
+/// reading the body back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyCode(pub String);
+
+fn json_error(status: StatusCode, code: &str, body: String) -> Response {
     let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    response.extensions_mut().insert(BodyCode(code.to_owned()));
     response
 }
 
@@ -192,7 +199,7 @@ fn json_error(status: StatusCode, body: String) -> Response {
 pub fn injected(status: u16, code: &str, message: &str) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::json!({"code": code, "message": message}).to_string();
-    json_error(status, body)
+    json_error(status, code, body)
 }
 
 impl From<domain::Error> for ApiError {

@@ -17,6 +17,7 @@
 //! - [`store`]: SQLite. [`crypto`]: AES-GCM, sealing at rest, API keys.
 //! - [`error`]: OCI error codes and statuses, in one table.
 //! - [`clock`], [`ocid`]: the one clock; OCIDs.
+//! - [`telemetry`]: metrics and recent requests, fed from each request's record.
 //! - [`cli`]: `policy check` / `policy lint`.
 
 pub mod app;
@@ -36,6 +37,7 @@ pub mod pipeline;
 pub mod services;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 
 pub use app::Application;
 pub use config::ServeConfig;

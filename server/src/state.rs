@@ -39,6 +39,9 @@ pub struct Inner {
     /// Fault rules and rate limits (`--faults`, `/_emulator/faults`);
     /// `faults.reset_to_start()` restores the start-up document.
     pub faults: crate::faults::Faults,
+    /// Metrics and recent requests, fed once per OCI call from the
+    /// pipeline's record (never reset).
+    pub telemetry: crate::telemetry::Telemetry,
 }
 
 impl std::ops::Deref for AppState {
@@ -92,6 +95,7 @@ impl AppState {
             started: Instant::now(),
             seeds,
             faults,
+            telemetry: crate::telemetry::Telemetry::new(),
         }));
         let empty = state.store.blocking_write(|tx| {
             Ok::<_, crate::domain::Error>(crate::domain::state::counts(tx)?.0 == 0)

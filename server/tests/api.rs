@@ -955,3 +955,268 @@ async fn every_implemented_operation_resolves_its_target() {
     }
     assert_eq!(covered.len(), implemented.len());
 }
+
+/// `GET` of one of the emulator's text endpoints: status, content type, body.
+async fn get_text(app: &TestApp, path: &str) -> (StatusCode, String, String) {
+    let router = oci_vault_emulator::http::router(app.state.clone());
+    let response = router
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (
+        status,
+        content_type,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
+}
+
+/// The lines of `text` that start with `prefix`, sorted.
+fn lines_starting(text: &str, prefix: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn metrics_count_requests_denials_and_faults_from_the_record() {
+    let app = spawn_app();
+    // A 200.
+    let vault = app.vault().await;
+    let vault_id = vault["id"].as_str().unwrap();
+    // A 404 denial: AppReaders may read app-* secret bundles only.
+    let denied = app
+        .call_as(
+            &app.app_reader,
+            "GET",
+            &format!("/20180608/vaults/{vault_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (denied.status, denied.code()),
+        (StatusCode::NOT_FOUND, "NotAuthorizedOrNotFound")
+    );
+    // An injected fault.
+    let rule = app
+        .admin_call(
+            "POST",
+            "/_emulator/faults",
+            Some(
+                json!({"id": "list-down", "match": {"operations": ["ListVaults"]},
+                        "action": {"error": {"status": 503}}}),
+            ),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::OK, "{:?}", rule.body);
+    let faulted = app
+        .call(
+            "GET",
+            &format!("/20180608/vaults?compartmentId={APPS}"),
+            None,
+        )
+        .await;
+    assert_eq!(faulted.status, StatusCode::SERVICE_UNAVAILABLE);
+
+    let (status, content_type, text) = get_text(&app, "/_emulator/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        content_type,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    assert_eq!(
+        lines_starting(&text, "oci_emulator_requests_total{"),
+        [
+            r#"oci_emulator_requests_total{operation="CreateVault",status="200",code=""} 1"#,
+            r#"oci_emulator_requests_total{operation="GetVault",status="404",code="NotAuthorizedOrNotFound"} 1"#,
+            r#"oci_emulator_requests_total{operation="ListVaults",status="503",code="ServiceUnavailable"} 1"#,
+        ]
+    );
+    assert_eq!(
+        lines_starting(&text, "oci_emulator_denials_total{"),
+        [r#"oci_emulator_denials_total{operation="GetVault"} 1"#]
+    );
+    assert_eq!(
+        lines_starting(&text, "oci_emulator_faults_fired_total{"),
+        [r#"oci_emulator_faults_fired_total{rule="list-down"} 1"#]
+    );
+    assert_eq!(
+        lines_starting(&text, "oci_emulator_rate_limit_rejections_total{"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        lines_starting(&text, "oci_emulator_request_duration_seconds_count{"),
+        [
+            r#"oci_emulator_request_duration_seconds_count{operation="CreateVault"} 1"#,
+            r#"oci_emulator_request_duration_seconds_count{operation="GetVault"} 1"#,
+            r#"oci_emulator_request_duration_seconds_count{operation="ListVaults"} 1"#,
+        ]
+    );
+    assert_eq!(
+        lines_starting(&text, "oci_emulator_store_resources{"),
+        [
+            r#"oci_emulator_store_resources{kind="key"} 0"#,
+            r#"oci_emulator_store_resources{kind="secret"} 0"#,
+            r#"oci_emulator_store_resources{kind="vault"} 1"#,
+        ]
+    );
+    assert!(text.ends_with("# EOF\n"));
+
+    // The same records, newest first, in the console's recent requests.
+    let recent = app.admin_call("GET", "/_emulator/requests", None).await;
+    let items = recent.body["items"].as_array().unwrap();
+    let seen: Vec<(&str, u64, &str, &Value)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["operation"].as_str().unwrap(),
+                i["status"].as_u64().unwrap(),
+                i["decision"].as_str().unwrap_or("-"),
+                &i["faults"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("ListVaults", 503, "-", &json!(["list-down"])),
+            ("GetVault", 404, "DENIED", &json!([])),
+            ("CreateVault", 200, "ALLOWED", &json!([])),
+        ]
+    );
+    assert_eq!(items[1]["principal"], "app-reader");
+    assert_eq!(items[1]["target"]["vaultId"], vault_id);
+    let explained = app
+        .admin_call(
+            "GET",
+            &format!(
+                "/_emulator/decisions/{}",
+                items[1]["requestId"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(explained.status, StatusCode::OK);
+    let bad = app
+        .admin_call("GET", "/_emulator/requests?limit=0", None)
+        .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (StatusCode::BAD_REQUEST, "InvalidParameter")
+    );
+}
+
+#[tokio::test]
+async fn the_console_inventory_shows_metadata_and_never_content() {
+    let app = spawn_app();
+    let (vault, key, secret) = app.vault_key_secret("app-config").await;
+    let (vault_id, secret_id) = (
+        vault["id"].as_str().unwrap(),
+        secret["id"].as_str().unwrap(),
+    );
+
+    let vaults = app
+        .admin_call("GET", "/_emulator/inventory/vaults", None)
+        .await;
+    assert_eq!(vaults.status, StatusCode::OK);
+    assert_eq!(
+        vaults.body["counts"],
+        json!({"vaults": 1, "keys": 1, "secrets": 1})
+    );
+    assert_eq!(vaults.body["vaults"][0]["id"], vault_id);
+    assert_eq!(vaults.body["vaults"][0]["keyCount"], 1);
+    assert_eq!(vaults.body["vaults"][0]["secretCount"], 1);
+
+    let keys = app
+        .admin_call(
+            "GET",
+            &format!("/_emulator/inventory/vaults/{vault_id}/keys"),
+            None,
+        )
+        .await;
+    assert_eq!(keys.body["items"][0]["id"], key["id"]);
+    assert_eq!(keys.body["items"][0]["algorithm"], "AES");
+
+    let page = app
+        .admin_call(
+            "GET",
+            &format!("/_emulator/inventory/vaults/{vault_id}/secrets?name=config&limit=10"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (&page.body["total"], &page.body["items"][0]["secretName"]),
+        (&json!(1), &json!("app-config"))
+    );
+
+    let versions = app
+        .admin_call(
+            "GET",
+            &format!("/_emulator/inventory/secrets/{secret_id}/versions"),
+            None,
+        )
+        .await;
+    assert_eq!(versions.status, StatusCode::OK);
+    let version = versions.body["items"][0].as_object().unwrap();
+    let mut fields: Vec<&str> = version.keys().map(String::as_str).collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "keyVersionId",
+            "name",
+            "stages",
+            "timeCreated",
+            "versionNumber"
+        ]
+    );
+    assert_eq!(version["stages"], json!(["CURRENT", "LATEST"]));
+    for body in [&vaults.body, &keys.body, &page.body, &versions.body] {
+        let text = body.to_string();
+        assert!(!text.contains(&B64.encode("pw")), "content leaked: {text}");
+        assert!(
+            !text.contains("sealed") && !text.contains("wrapped"),
+            "{text}"
+        );
+    }
+
+    let unknown = app
+        .admin_call(
+            "GET",
+            "/_emulator/inventory/vaults/ocid1.vault.oc1..nope/secrets",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (StatusCode::NOT_FOUND, "NotFound")
+    );
+    let bad = app
+        .admin_call(
+            "GET",
+            &format!("/_emulator/inventory/vaults/{vault_id}/secrets?limit=abc"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (StatusCode::BAD_REQUEST, "InvalidParameter")
+    );
+
+    let (status, content_type, html) = get_text(&app, "/_emulator/ui").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, "text/html; charset=utf-8")
+    );
+    assert!(html.contains(r#"<script src="/_emulator/ui/console.js" defer></script>"#));
+}

@@ -9,6 +9,7 @@
 //! ([`ensure_fresh`]); so resolving once per request never loses an update
 //! made by a concurrent request.
 
+pub mod catalog;
 pub mod keys;
 pub mod retry;
 pub mod secrets;

@@ -127,6 +127,8 @@ pub struct Fired {
     pub id: String,
     /// What to do (latency jitter already drawn).
     pub action: Action,
+    /// Whether a rate limit (not a fault rule) fired: its bucket was empty.
+    pub rate_limit: bool,
 }
 
 /// The mutable part, behind the one lock.
@@ -222,6 +224,7 @@ impl Faults {
                 fired.push(Fired {
                     id: rule.id.clone(),
                     action,
+                    rate_limit: false,
                 });
                 if terminal {
                     return fired;
@@ -242,6 +245,7 @@ impl Faults {
                     fired.push(Fired {
                         id: limit.id.clone(),
                         action: Action::Error(limit.error()),
+                        rate_limit: true,
                     });
                 }
                 None => {

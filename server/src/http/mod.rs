@@ -1,7 +1,8 @@
 //! The HTTP side: the router, its per-request layers, the accept loop, and
 //! the emulator's own `/_emulator/` endpoints. Every OCI call goes to
 //! [`pipeline::run`]; this module writes its access log line from the
-//! pipeline's record and drops the connection when a fault rule says so.
+//! pipeline's record, feeds the metrics and the recent requests from the
+//! same record, and drops the connection when a fault rule says so.
 //!
 //! Layers (tower-http), outermost first: the request id (`opc-request-id`,
 //! the client's or minted like the SDKs'), a trace span per request that
@@ -12,9 +13,12 @@
 //! - [`serve`]: the accept loop (hyper, with a header-read timeout).
 //! - [`conn`]: connections a fault rule can drop or reset.
 //! - [`admin`], [`faults_api`], [`iam_admin`]: `/_emulator/…`.
+//! - [`console`]: the web console, `/_emulator/metrics`, recent requests and
+//!   the metadata the console reads.
 
 pub mod admin;
 pub mod conn;
+pub mod console;
 pub mod faults_api;
 pub mod iam_admin;
 pub mod serve;
@@ -35,8 +39,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::operation::Operation;
-use crate::pipeline::{self, REQUEST_ID};
+use crate::pipeline::{self, Record, REQUEST_ID};
 use crate::state::AppState;
+use crate::telemetry::{RequestSummary, TargetIds};
 use conn::ConnHandle;
 
 /// The router: `/_emulator/…`, then every other path is an OCI call; with
@@ -48,6 +53,7 @@ pub fn router(state: AppState) -> Router {
             .merge(admin::routes())
             .merge(faults_api::routes())
             .merge(iam_admin::routes())
+            .merge(console::routes())
             .fallback(oci_request)
             .with_state(state),
     )
@@ -117,8 +123,9 @@ async fn health(State(app): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
-/// Every OCI call: the pipeline, then its access log line; a dropped
-/// connection is aborted before the response is written.
+/// Every OCI call: the pipeline, then its access log line and, from the same
+/// record, its metrics and recent-request entry; a dropped connection is
+/// aborted before the response is written.
 async fn oci_request(State(app): State<AppState>, request: Request) -> Response {
     let conn = request.extensions().get::<ConnHandle>().cloned();
     let outcome = pipeline::run(&app, request).await;
@@ -131,12 +138,49 @@ async fn oci_request(State(app): State<AppState>, request: Request) -> Response 
         duration_us = record.elapsed.as_micros() as u64,
         "request"
     );
+    app.telemetry.observe(summary(&app, record));
     match (outcome.drop_connection, conn) {
         (Some(kind), Some(conn)) => {
             conn.abort(kind);
             (StatusCode::SERVICE_UNAVAILABLE, ()).into_response()
         }
         _ => outcome.response,
+    }
+}
+
+/// What the metrics and the console keep of a record: metadata only.
+fn summary(app: &AppState, record: &Record) -> RequestSummary {
+    let target = record.target.as_ref();
+    RequestSummary {
+        request_id: record.request_id.clone(),
+        time: crate::clock::format_time(app.clock.now()),
+        method: record.method.to_string(),
+        path: record.path.clone(),
+        operation: record.operation.map(Operation::name),
+        principal: record.principal.as_ref().map(|p| p.user_name.clone()),
+        target: TargetIds {
+            compartment_id: target.and_then(|t| t.acting_compartment().map(str::to_owned)),
+            vault_id: target.and_then(|t| t.vault.as_ref().map(|v| v.id.clone())),
+            key_id: target.and_then(|t| t.key.as_ref().map(|k| k.id.clone())),
+            secret_id: target.and_then(|t| t.secret.as_ref().map(|s| s.id.clone())),
+        },
+        decision: record.decision.as_ref().map(|d| {
+            if d.denial().is_some() {
+                "DENIED"
+            } else {
+                "ALLOWED"
+            }
+        }),
+        faults: record
+            .faults
+            .iter()
+            .filter(|f| !record.rate_limited.contains(f))
+            .cloned()
+            .collect(),
+        rate_limited: record.rate_limited.clone(),
+        status: record.status,
+        code: record.code.clone(),
+        elapsed_micros: u64::try_from(record.elapsed.as_micros()).unwrap_or(u64::MAX),
     }
 }
 

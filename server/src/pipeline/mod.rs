@@ -60,8 +60,13 @@ pub struct Record {
     pub decision: Option<Arc<Decision>>,
     /// Ids of the fault rules and rate limits that fired, in order.
     pub faults: Vec<String>,
+    /// Ids of the rate limits among `faults` (a rate limit that fired
+    /// rejected the call).
+    pub rate_limited: Vec<String>,
     /// The status answered.
     pub status: u16,
+    /// The OCI error code of the body (`None` for a success).
+    pub code: Option<String>,
     /// Time from the pipeline's start to its answer.
     pub elapsed: Duration,
 }
@@ -91,7 +96,9 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         target: None,
         decision: None,
         faults: Vec::new(),
+        rate_limited: Vec::new(),
         status: 0,
+        code: None,
         elapsed: Duration::ZERO,
     };
     let mut drop_connection = None;
@@ -117,7 +124,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             let fired =
                 app.faults
                     .decide(Stage::BeforeAuth, &target, app.clock.now(), Instant::now());
-            match act(fired, op, &mut record.faults).await {
+            match act(fired, op, &mut record.faults, &mut record.rate_limited).await {
                 Some(End::Respond(r)) => break 'stages Ok(r),
                 Some(End::Drop(kind)) => {
                     drop_connection = Some(kind);
@@ -179,7 +186,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             let fired = app
                 .faults
                 .decide(Stage::AfterAuth, &target, now, Instant::now());
-            match act(fired, op, &mut record.faults).await {
+            match act(fired, op, &mut record.faults, &mut record.rate_limited).await {
                 Some(End::Respond(r)) => break 'stages Ok(r),
                 Some(End::Drop(kind)) => {
                     drop_connection = Some(kind);
@@ -267,6 +274,10 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         }
     }
     record.status = response.status().as_u16();
+    record.code = response
+        .extensions()
+        .get::<crate::error::BodyCode>()
+        .map(|c| c.0.clone());
     record.elapsed = started.elapsed();
     Outcome {
         response,
@@ -294,7 +305,12 @@ enum End {
 
 /// Acts on what fired: logs each firing, sleeps for latency, and says how
 /// the request ends. Never holds a lock while sleeping.
-async fn act(fired: Vec<Fired>, operation: Operation, ids: &mut Vec<String>) -> Option<End> {
+async fn act(
+    fired: Vec<Fired>,
+    operation: Operation,
+    ids: &mut Vec<String>,
+    rate_limited: &mut Vec<String>,
+) -> Option<End> {
     let mut end = None;
     for f in fired {
         tracing::info!(
@@ -304,6 +320,9 @@ async fn act(fired: Vec<Fired>, operation: Operation, ids: &mut Vec<String>) -> 
             "fault injected"
         );
         ids.push(f.id.clone());
+        if f.rate_limit {
+            rate_limited.push(f.id.clone());
+        }
         match f.action {
             Action::Latency { ms, .. } => tokio::time::sleep(Duration::from_millis(ms)).await,
             Action::Error(error) => return Some(End::Respond(error_response(&error))),
