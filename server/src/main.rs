@@ -6,6 +6,7 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::Parser as _;
 use oci_vault_emulator::config::{Cli, Command, HealthcheckArgs, LogFormat, PrintConfigArgs};
 use oci_vault_emulator::Application;
@@ -170,10 +171,19 @@ fn print_config(args: &PrintConfigArgs) -> anyhow::Result<()> {
         .key_dir
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("oci-vault-emulator"));
-    std::fs::create_dir_all(&key_dir)?;
-    let key_dir = std::fs::canonicalize(&key_dir)?;
+    // Errors name the path: the default depends on TMPDIR, and a bare
+    // "Permission denied" does not say what to fix.
+    let cannot_create = || {
+        format!(
+            "cannot create the key directory {} (choose another with --key-dir DIR)",
+            key_dir.display()
+        )
+    };
+    std::fs::create_dir_all(&key_dir).with_context(cannot_create)?;
+    let key_dir = std::fs::canonicalize(&key_dir).with_context(cannot_create)?;
     let key_path = key_dir.join(format!("{}.pem", name.to_ascii_lowercase()));
-    oci_vault_emulator::store::write_private_file(&key_path, pem.as_bytes())?;
+    oci_vault_emulator::store::write_private_file(&key_path, pem.as_bytes())
+        .with_context(|| format!("cannot write the key file {}", key_path.display()))?;
     let tenancy = oci_vault_emulator::iam::tenancy::Tenancy::embedded();
     println!(
         "# oci config for the emulator's fixture user ({name}); use with --endpoint {url}\n[{name}]\nuser={user}\nfingerprint={fingerprint}\ntenancy={tenancy}\nregion=us-ashburn-1\nkey_file={key}",
