@@ -126,7 +126,8 @@ def substitute(code, base_url, workdir):
     hostport = base_url.split("://", 1)[1]
     code = code.replace("http://127.0.0.1:4585", base_url)
     code = code.replace("127.0.0.1:4585", hostport).replace("localhost:4585", hostport)
-    code = code.replace("cargo run --release -p oci-vault-emulator --", shlex.quote(str(_emulator_binary())))
+    # scripts/run.sh builds (a no-op after scripts/test.sh) and execs this very binary.
+    code = code.replace("scripts/run.sh", shlex.quote(str(_emulator_binary())))
     return code.replace("/tmp/oci-emulator", str(workdir / "oci-emulator"))
 
 

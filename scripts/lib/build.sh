@@ -12,7 +12,12 @@
 # path, relative to the repository root unless CARGO_TARGET_DIR is set) and
 # defines build_emulator. Expects the caller to be at the repository root.
 HOST="$(rustc -vV | sed -n 's/^host: //p')"
-export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
+# Added once: run.sh called from test.sh's environment must not change the
+# flags (and so cargo's fingerprint) by adding them twice.
+case " ${RUSTFLAGS:-} " in
+    *" -C target-feature=+crt-static "*) ;;
+    *) export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" ;;
+esac
 BIN="${CARGO_TARGET_DIR:-target}/$HOST/release/oci-vault-emulator"
 
 build_emulator() {
