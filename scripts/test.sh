@@ -119,23 +119,6 @@ java_suite() {
 stage "7/10" "java client tests: mvn test in client-tests/java (OCI Java SDK against $BIN, signing vectors)"
 if have java mvn; then ( timed java_suite ); fi
 
-typescript_suite() {
-    cd "$ROOT/client-tests/typescript"
-    local want have_lock
-    want="$(sha256sum package-lock.json | cut -d' ' -f1)"
-    have_lock="$(cat node_modules/.package-lock.sha256 2>/dev/null || true)"
-    if [[ -d node_modules && "$want" == "$have_lock" ]]; then
-        echo "node_modules is up to date with package-lock.json"
-    else
-        npm ci --no-audit --no-fund
-        echo "$want" > node_modules/.package-lock.sha256
-    fi
-    node "$ROOT/fixtures/signing/check_vectors.js"
-    npm test
-}
-stage "8/10" "typescript client tests: node --test in client-tests/typescript (oci-* npm packages against $BIN)"
-if have node npm; then ( timed typescript_suite ); fi
-
 # npm ci in the current directory unless node_modules already matches its package-lock.json.
 npm_ci() {
     local want have_lock
@@ -148,6 +131,15 @@ npm_ci() {
         echo "$want" > node_modules/.package-lock.sha256
     fi
 }
+
+typescript_suite() {
+    cd "$ROOT/client-tests/typescript"
+    npm_ci
+    node "$ROOT/fixtures/signing/check_vectors.js"
+    npm test
+}
+stage "8/10" "typescript client tests: node --test in client-tests/typescript (oci-* npm packages against $BIN)"
+if have node npm; then ( timed typescript_suite ); fi
 
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 console_suite() {
