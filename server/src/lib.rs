@@ -20,6 +20,8 @@
 //! - [`telemetry`]: metrics and recent requests, fed from each request's record.
 //! - [`cli`]: `policy check` / `policy lint`.
 
+#![deny(unsafe_code)]
+
 pub mod app;
 pub mod auth;
 pub mod cli;

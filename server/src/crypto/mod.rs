@@ -24,6 +24,8 @@ use aws_lc_rs::aead::{
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
+pub mod asymmetric;
+pub mod evp;
 pub mod public_key;
 
 pub use public_key::{decode_pem, fingerprint, PublicKey};
