@@ -107,3 +107,29 @@ def test_cli_encrypt_decrypt_with_associated_data(cli, vault, aes_key):
     dec = cli("kms", "crypto", "decrypt", "--key-id", aes_key.id, "--ciphertext", enc["data"]["ciphertext"],
               "--associated-data", aad, endpoint=vault.crypto_endpoint)
     assert dec["data"]["plaintext"] == plaintext
+
+
+def test_cli_ecdsa_key_sign_and_verify(cli, vault):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = cli("kms", "management", "key", "create", "--compartment-id", COMPARTMENT_ID,
+              "--display-name", "cli-ecdsa",
+              "--key-shape", json.dumps({"algorithm": "ECDSA", "length": 48, "curveId": "NIST_P384"}),
+              endpoint=vault.management_endpoint)["data"]
+    assert key["key-shape"] == {"algorithm": "ECDSA", "length": 48, "curve-id": "NIST_P384"}
+    version = cli("kms", "management", "key-version", "get", "--key-id", key["id"],
+                  "--key-version-id", key["current-key-version"], endpoint=vault.management_endpoint)["data"]
+    public = serialization.load_pem_public_key(version["public-key"].encode())
+
+    message = b"signed through the cli"
+    signed = cli("kms", "crypto", "signed-data", "sign", "--key-id", key["id"], "--message", b64(message),
+                 "--signing-algorithm", "ECDSA_SHA_384", endpoint=vault.crypto_endpoint)["data"]
+    assert signed["key-version-id"] == key["current-key-version"]
+    public.verify(unb64(signed["signature"]), message, ec.ECDSA(hashes.SHA384()))
+
+    verified = cli("kms", "crypto", "verified-data", "verify", "--key-id", key["id"],
+                   "--key-version-id", key["current-key-version"], "--message", b64(message),
+                   "--signature", signed["signature"], "--signing-algorithm", "ECDSA_SHA_384",
+                   endpoint=vault.crypto_endpoint)["data"]
+    assert verified == {"is-signature-valid": True}

@@ -192,7 +192,7 @@ def test_get_unknown_key_version_is_404(mgmt_client, vault, aes_key):
                          aes_key.id, KEY_VERSION_OCID_PREFIX + "doesnotexist" + uuid.uuid4().hex)
 
 
-@pytest.mark.parametrize("algorithm,length", [("RSA", 256), ("AES", 20), ("AES", 0)])
+@pytest.mark.parametrize("algorithm,length", [("RSA", 255), ("AES", 20), ("AES", 0)])
 def test_create_key_with_unsupported_shape_is_400(mgmt_client, vault, algorithm, length):
     client = mgmt_client(vault)
     name = unique("badshape")

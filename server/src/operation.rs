@@ -605,7 +605,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/sign",
         permissions: &["KEY_SIGN"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::Verify,
@@ -615,7 +615,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/verify",
         permissions: &["KEY_VERIFY"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CancelSecretDeletion,

@@ -854,6 +854,18 @@ async fn every_implemented_operation_resolves_its_target() {
         (
             "POST",
             format!("{crypto}/20180608/generateDataEncryptionKey"),
+            Some(key_body.clone()),
+            "VK",
+        ),
+        (
+            "POST",
+            format!("{crypto}/20180608/sign"),
+            Some(key_body.clone()),
+            "VK",
+        ),
+        (
+            "POST",
+            format!("{crypto}/20180608/verify"),
             Some(key_body),
             "VK",
         ),

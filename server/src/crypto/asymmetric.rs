@@ -13,8 +13,8 @@
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::key_wrap::{AesKek, KeyWrapPadded, AES_256};
 use aws_lc_rs::rsa::{
-    self, OaepAlgorithm, OaepPrivateDecryptingKey, OaepPublicEncryptingKey,
-    PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    self, OaepAlgorithm, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
+    PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
 };
 use aws_lc_rs::signature::{
     EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING,
@@ -290,10 +290,84 @@ mod tests {
         for (key, scheme) in cases {
             let digest = scheme.hash().digest(b"message");
             let mut signature = sign_digest(key, scheme, &digest).unwrap();
-            assert!(verify_digest(key, scheme, &digest, &signature).unwrap(), "{scheme:?}");
+            assert!(
+                verify_digest(key, scheme, &digest, &signature).unwrap(),
+                "{scheme:?}"
+            );
             let last = signature.len() - 1;
             signature[last] ^= 1;
-            assert!(!verify_digest(key, scheme, &digest, &signature).unwrap(), "{scheme:?}");
+            assert!(
+                !verify_digest(key, scheme, &digest, &signature).unwrap(),
+                "{scheme:?}"
+            );
+        }
+    }
+
+    /// One key per kind for the property tests (RSA generation is slow).
+    fn keys() -> &'static [(Kind, KeyBytes)] {
+        static KEYS: std::sync::OnceLock<Vec<(Kind, KeyBytes)>> = std::sync::OnceLock::new();
+        KEYS.get_or_init(|| {
+            [
+                Kind::Rsa(256),
+                Kind::Ecdsa(Curve::P256),
+                Kind::Ecdsa(Curve::P384),
+                Kind::Ecdsa(Curve::P521),
+            ]
+            .into_iter()
+            .map(|k| (k, generate(k).unwrap()))
+            .collect()
+        })
+    }
+
+    fn schemes(kind: Kind) -> Vec<Scheme> {
+        let all = [Hash::Sha224, Hash::Sha256, Hash::Sha384, Hash::Sha512];
+        match kind {
+            Kind::Rsa(_) => all
+                .iter()
+                .flat_map(|&h| [Scheme::RsaPkcs1(h), Scheme::RsaPss(h)])
+                .collect(),
+            Kind::Ecdsa(_) => all[1..].iter().map(|&h| Scheme::Ecdsa(h)).collect(),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Sign → verify is true for every key kind and scheme, and any one
+        /// flipped bit of the signature or of the message makes it false.
+        #[test]
+        fn sign_verify_and_any_flipped_bit(
+            message in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            key_index in 0usize..4,
+            scheme_index in 0usize..8,
+            bit in proptest::prelude::any::<usize>(),
+            flip_message in proptest::prelude::any::<bool>(),
+        ) {
+            let (kind, key) = &keys()[key_index];
+            let schemes = schemes(*kind);
+            let scheme = schemes[scheme_index % schemes.len()];
+            let digest = scheme.hash().digest(&message);
+            let signature = sign_digest(key, scheme, &digest).unwrap();
+            proptest::prop_assert!(verify_digest(key, scheme, &digest, &signature).unwrap());
+            let (mut sig, mut msg) = (signature.clone(), message.clone());
+            if flip_message && !msg.is_empty() {
+                let at = bit % (msg.len() * 8);
+                msg[at / 8] ^= 1 << (at % 8);
+            } else {
+                let at = bit % (sig.len() * 8);
+                sig[at / 8] ^= 1 << (at % 8);
+            }
+            let digest = scheme.hash().digest(&msg);
+            proptest::prop_assert!(!verify_digest(key, scheme, &digest, &sig).unwrap());
+        }
+
+        /// Material wrapped with `RSA_OAEP_AES_SHA256` opens to the same bytes.
+        #[test]
+        fn oaep_aes_wrapping_round_trips(material in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..1300)) {
+            let (kind, key) = &keys()[0];
+            let public = public_key_der(*kind, key).unwrap();
+            let wrapped = wrap_oaep_aes(&public, &material).unwrap();
+            proptest::prop_assert_eq!(&*unwrap_oaep_aes(key, 256, &wrapped).unwrap(), &material[..]);
         }
     }
 

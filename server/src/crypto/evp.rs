@@ -34,7 +34,7 @@ pub enum Hash {
 
 impl Hash {
     /// The digest's length in bytes.
-    pub const fn len(self) -> usize {
+    pub const fn output_len(self) -> usize {
         match self {
             Hash::Sha224 => 28,
             Hash::Sha256 => 32,
@@ -177,11 +177,11 @@ impl PkeyCtx {
 }
 
 fn check_digest(scheme: Scheme, digest: &[u8]) -> Result<(), Error> {
-    if digest.len() != scheme.hash().len() {
+    if digest.len() != scheme.hash().output_len() {
         return Err(Error::Internal(anyhow::anyhow!(
             "a {:?} digest is {} bytes, not {}",
             scheme.hash(),
-            scheme.hash().len(),
+            scheme.hash().output_len(),
             digest.len()
         )));
     }

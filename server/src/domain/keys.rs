@@ -4,8 +4,9 @@
 //!
 //! Keys belong to the vault whose management endpoint created them; every
 //! lookup here takes the vault, so one vault's endpoint never reaches another
-//! vault's keys. This emulator creates AES keys (16, 24 or 32 bytes);
-//! RSA and ECDSA shapes are refused with a message saying so.
+//! vault's keys. AES, RSA and ECDSA shapes are created; a version's material
+//! (AES bytes or a PKCS #8 key pair) is stored sealed under the root key,
+//! and an asymmetric version carries its public key.
 
 use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,8 @@ use time::OffsetDateTime;
 
 use super::vaults::Vault;
 use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
-use crate::crypto::{random_bytes, Keyring, B64};
+use crate::crypto::asymmetric::{self, Curve, Kind};
+use crate::crypto::{random_bytes, KeyBytes, Keyring, B64};
 use crate::ocid::{new_ocid, OcidKind};
 use crate::store::{self, KEYS, KEY_VERSIONS};
 use base64::Engine as _;
@@ -50,9 +52,9 @@ impl KeyState {
 pub enum Algorithm {
     /// AES, 16/24/32-byte keys.
     Aes,
-    /// RSA (not emulated yet).
+    /// RSA, 256/384/512-byte moduli.
     Rsa,
-    /// ECDSA (not emulated yet).
+    /// ECDSA on a NIST curve.
     Ecdsa,
 }
 
@@ -90,29 +92,124 @@ impl ProtectionMode {
     }
 }
 
-/// A validated AES key shape: `length` in bytes.
+/// `KeyShape.curveId`: the NIST curve of an ECDSA key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CurveId {
+    /// P-256, 32-byte keys.
+    NistP256,
+    /// P-384, 48-byte keys.
+    NistP384,
+    /// P-521, 66-byte keys.
+    NistP521,
+}
+
+impl CurveId {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CurveId::NistP256 => "NIST_P256",
+            CurveId::NistP384 => "NIST_P384",
+            CurveId::NistP521 => "NIST_P521",
+        }
+    }
+
+    /// The key length this curve has in `KeyShape.length` (bytes).
+    pub const fn length(self) -> u32 {
+        match self {
+            CurveId::NistP256 => 32,
+            CurveId::NistP384 => 48,
+            CurveId::NistP521 => 66,
+        }
+    }
+
+    const fn curve(self) -> Curve {
+        match self {
+            CurveId::NistP256 => Curve::P256,
+            CurveId::NistP384 => Curve::P384,
+            CurveId::NistP521 => Curve::P521,
+        }
+    }
+}
+
+/// A validated key shape, after the SDK's `KeyShape` docstring: AES with
+/// `length` 16, 24 or 32 bytes; RSA with 256, 384 or 512 bytes (2048, 3072
+/// or 4096 bits); ECDSA with `curveId` and the curve's length (32, 48, 66).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyShape {
-    /// Always AES for now.
+    /// `AES`, `RSA` or `ECDSA`.
     pub algorithm: Algorithm,
-    /// Bytes: 16, 24 or 32.
+    /// Bytes.
     pub length: u32,
+    /// The curve, for ECDSA only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve_id: Option<CurveId>,
 }
 
 impl KeyShape {
-    /// Checks a requested shape: AES 16/24/32 bytes; RSA and ECDSA are valid
-    /// OCI shapes this emulator does not create yet (400 saying so).
-    pub fn parse(algorithm: Algorithm, length: u32) -> Result<Self> {
-        match algorithm {
-            Algorithm::Aes if matches!(length, 16 | 24 | 32) => Ok(Self { algorithm, length }),
-            Algorithm::Aes => Err(Error::InvalidParameter(format!(
+    /// Checks a requested shape (400 `InvalidParameter` naming what is wrong):
+    /// a length the algorithm does not have, ECDSA without a curve or with
+    /// a curve that does not fit the length, a curve on AES or RSA.
+    pub fn parse(algorithm: Algorithm, length: u32, curve_id: Option<CurveId>) -> Result<Self> {
+        let shape = Self {
+            algorithm,
+            length,
+            curve_id,
+        };
+        match (algorithm, curve_id) {
+            (Algorithm::Aes, None) if matches!(length, 16 | 24 | 32) => Ok(shape),
+            (Algorithm::Aes, None) => Err(Error::InvalidParameter(format!(
                 "keyShape.length {length} is not valid for AES; use 16, 24 or 32 (bytes)."
             ))),
-            Algorithm::Rsa | Algorithm::Ecdsa => Err(Error::InvalidParameter(format!(
-                "keyShape algorithm {} is not emulated yet; the emulator supports AES keys (length 16, 24 or 32).",
+            (Algorithm::Rsa, None) if matches!(length, 256 | 384 | 512) => Ok(shape),
+            (Algorithm::Rsa, None) => Err(Error::InvalidParameter(format!(
+                "keyShape.length {length} is not valid for RSA; use 256, 384 or 512 (bytes: 2048, 3072 or 4096 bits)."
+            ))),
+            (Algorithm::Aes | Algorithm::Rsa, Some(_)) => Err(Error::InvalidParameter(format!(
+                "keyShape.curveId applies to ECDSA keys only, not to {}.",
                 algorithm.as_str()
             ))),
+            (Algorithm::Ecdsa, None) => Err(Error::InvalidParameter(
+                "keyShape.curveId is required for ECDSA keys: NIST_P256, NIST_P384 or NIST_P521."
+                    .into(),
+            )),
+            (Algorithm::Ecdsa, Some(curve)) if curve.length() == length => Ok(shape),
+            (Algorithm::Ecdsa, Some(curve)) => Err(Error::InvalidParameter(format!(
+                "keyShape.length {length} does not fit curveId {}; it takes length {}.",
+                curve.as_str(),
+                curve.length()
+            ))),
+        }
+    }
+
+    /// The asymmetric key pair kind, or `None` for AES.
+    pub fn asymmetric(&self) -> Option<Kind> {
+        match (self.algorithm, self.curve_id) {
+            (Algorithm::Aes, _) => None,
+            (Algorithm::Rsa, _) => Some(Kind::Rsa(self.length as usize)),
+            (Algorithm::Ecdsa, Some(c)) => Some(Kind::Ecdsa(c.curve())),
+            (Algorithm::Ecdsa, None) => None,
+        }
+    }
+
+    /// Fresh material of this shape: random bytes for AES, a PKCS #8 key
+    /// pair for RSA and ECDSA. RSA generation takes up to a second for
+    /// 4096 bits, so callers make it before they open a write.
+    pub fn generate(&self) -> Result<KeyBytes> {
+        match self.asymmetric() {
+            None => Ok(random_bytes(self.length as usize)),
+            Some(kind) => Ok(asymmetric::generate(kind)?),
+        }
+    }
+
+    /// The public key (PEM) of `material` of this shape; `None` for AES.
+    pub fn public_key(&self, material: &[u8]) -> Result<Option<String>> {
+        match self.asymmetric() {
+            None => Ok(None),
+            Some(kind) => Ok(Some(asymmetric::pem(&asymmetric::public_key_der(
+                kind, material,
+            )?))),
         }
     }
 }
@@ -203,6 +300,9 @@ pub struct KeyVersion {
     /// The material, sealed under the root key (base64); never leaves the
     /// emulator.
     pub sealed_material: String,
+    /// `publicKey` (PEM) of an RSA or ECDSA version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 impl KeyVersion {
@@ -259,14 +359,15 @@ fn new_version(
     now: OffsetDateTime,
     region: &str,
     key: &Key,
+    material: &[u8],
 ) -> Result<KeyVersion> {
-    let material = random_bytes(key.key_shape.length as usize);
     let id = new_ocid(OcidKind::KeyVersion, region);
-    insert_version(tx, keyring, now, id, key, &material)
+    insert_version(tx, keyring, now, id, key, material)
 }
 
 /// Adds key version `id` with the given material (sealed under the root
-/// key before it is stored). `material` must be `key.key_shape.length` bytes.
+/// key before it is stored): `key.key_shape.length` bytes for AES, a PKCS #8
+/// key pair of the key's shape for RSA and ECDSA.
 pub fn insert_version(
     tx: &Transaction<'_>,
     keyring: &Keyring,
@@ -275,6 +376,7 @@ pub fn insert_version(
     key: &Key,
     material: &[u8],
 ) -> Result<KeyVersion> {
+    let public_key = key.key_shape.public_key(material)?;
     let sealed = keyring.root().seal_material(&id, material)?;
     let version = KeyVersion {
         id,
@@ -285,6 +387,7 @@ pub fn insert_version(
         time_created: now,
         time_of_deletion: None,
         sealed_material: B64.encode(sealed),
+        public_key,
     };
     let seq: i64 = tx.query_row(
         "SELECT coalesce(max(seq), 0) + 1 FROM key_versions WHERE key_id = ?1",
@@ -308,7 +411,7 @@ pub fn save_version(tx: &Transaction<'_>, version: &KeyVersion, seq: i64) -> Res
 }
 
 /// `CreateKey` in `vault` (which must be `ACTIVE`): a new `ENABLED` key with
-/// its first key version.
+/// its first key version, of `material` (from [`KeyShape::generate`]).
 pub fn create(
     tx: &Transaction<'_>,
     keyring: &Keyring,
@@ -316,6 +419,7 @@ pub fn create(
     region: &str,
     vault: &Vault,
     new: NewKey,
+    material: &[u8],
 ) -> Result<Key> {
     ensure_fresh(tx, &store::VAULTS, &vault.id, &vault.etag)?;
     vault.ensure_active()?;
@@ -341,7 +445,7 @@ pub fn create(
         etag: new_etag(),
     };
     save(tx, &key)?;
-    key.current_key_version = new_version(tx, keyring, now, region, &key)?.id;
+    key.current_key_version = new_version(tx, keyring, now, region, &key, material)?.id;
     save(tx, &key)?;
     Ok(key)
 }
@@ -497,18 +601,20 @@ pub fn cancel_deletion(
     Ok(key)
 }
 
-/// `CreateKeyVersion` (rotation): the key must be `ENABLED`; the new version
-/// becomes `currentKeyVersion`. Older versions keep decrypting.
+/// `CreateKeyVersion` (rotation): the key must be `ENABLED`; the new version,
+/// of `material` (from [`KeyShape::generate`]), becomes `currentKeyVersion`.
+/// Older versions keep decrypting and verifying.
 pub fn rotate(
     tx: &Transaction<'_>,
     keyring: &Keyring,
     now: OffsetDateTime,
     region: &str,
     mut key: Key,
+    material: &[u8],
 ) -> Result<KeyVersion> {
     ensure_fresh(tx, &KEYS, &key.id, &key.etag)?;
     key.ensure_usable()?;
-    let version = new_version(tx, keyring, now, region, &key)?;
+    let version = new_version(tx, keyring, now, region, &key, material)?;
     key.current_key_version = version.id.clone();
     key.etag = new_etag();
     save(tx, &key)?;

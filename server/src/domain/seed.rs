@@ -19,11 +19,11 @@ use rusqlite::Transaction;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::keys::{self, Algorithm, Key, KeyShape, KeyState, ProtectionMode};
+use super::keys::{self, Algorithm, CurveId, Key, KeyShape, KeyState, ProtectionMode};
 use super::secrets::{self, NewContent, Secret, SecretState, Stage};
 use super::vaults::{self, Vault, VaultState, VaultType};
 use super::{new_etag, Error, Result, Tags};
-use crate::crypto::{random_bytes, KeyBytes, Keyring, B64};
+use crate::crypto::{asymmetric, KeyBytes, Keyring, B64};
 use crate::ocid::{is_ocid_of, new_ocid, random_base32, OcidKind};
 use crate::store::{self, KEYS, SECRETS, VAULTS};
 
@@ -59,7 +59,7 @@ pub struct SeedVault {
     pub secrets: Vec<SeedSecret>,
 }
 
-/// A seeded master encryption key (AES) with one key version.
+/// A seeded master encryption key (AES, RSA or ECDSA) with one key version.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedKey {
@@ -69,11 +69,15 @@ pub struct SeedKey {
     pub compartment_id: Option<String>,
     /// `displayName`.
     pub display_name: String,
-    /// `AES`.
+    /// `AES`, `RSA` or `ECDSA`.
     pub algorithm: Algorithm,
-    /// Bytes: 16, 24 or 32.
+    /// Bytes, as in `KeyShape.length`: 16/24/32 (AES), 256/384/512 (RSA),
+    /// 32/48/66 (ECDSA).
     pub length: u32,
-    /// Base64 key material, for tests that must decrypt known ciphertext.
+    /// `NIST_P256`, `NIST_P384` or `NIST_P521` (ECDSA only).
+    pub curve_id: Option<CurveId>,
+    /// Base64 key material, for tests that must decrypt known ciphertext:
+    /// the AES key bytes, or a PKCS #8 DER private key of the shape.
     pub material: Option<String>,
     /// Lifecycle state (`ENABLED` default, or `DISABLED`).
     pub lifecycle_state: Option<KeyState>,
@@ -306,8 +310,10 @@ fn seed_key(
     if store::get::<Key>(tx, &KEYS, &id)?.is_some() {
         return Err(Error::Conflict(format!("id: key {id} already exists")));
     }
-    let shape = KeyShape::parse(sk.algorithm, sk.length).map_err(|e| match e {
-        Error::InvalidParameter(m) => Error::InvalidParameter(format!("algorithm/length: {m}")),
+    let shape = KeyShape::parse(sk.algorithm, sk.length, sk.curve_id).map_err(|e| match e {
+        Error::InvalidParameter(m) => {
+            Error::InvalidParameter(format!("algorithm/length/curveId: {m}"))
+        }
         other => other,
     })?;
     let material: KeyBytes = match &sk.material {
@@ -316,16 +322,24 @@ fn seed_key(
                 B64.decode(text.trim())
                     .map_err(|_| Error::InvalidParameter("material: not valid base64".into()))?,
             );
-            if bytes.len() != shape.length as usize {
-                return Err(Error::InvalidParameter(format!(
-                    "material: {} bytes, but length is {}",
-                    bytes.len(),
-                    shape.length
-                )));
+            match shape.asymmetric() {
+                None if bytes.len() != shape.length as usize => {
+                    return Err(Error::InvalidParameter(format!(
+                        "material: {} bytes, but length is {}",
+                        bytes.len(),
+                        shape.length
+                    )));
+                }
+                Some(kind) if asymmetric::check_private(kind, &bytes).is_err() => {
+                    return Err(Error::InvalidParameter(
+                        "material: not a PKCS #8 private key of this algorithm and length".into(),
+                    ));
+                }
+                _ => {}
             }
             bytes
         }
-        None => random_bytes(shape.length as usize),
+        None => shape.generate()?,
     };
     let state = match sk.lifecycle_state {
         None | Some(KeyState::Enabled) => KeyState::Enabled,

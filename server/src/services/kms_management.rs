@@ -9,8 +9,9 @@ use time::OffsetDateTime;
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
+use crate::crypto::KeyBytes;
 use crate::domain::keys::{
-    self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState,
+    self, Algorithm, CurveId, Key as DomainKey, KeyShape as DomainShape, KeyState,
     KeyVersion as DomainVersion, NewKey, ProtectionMode,
 };
 use crate::domain::retry::idempotent;
@@ -26,15 +27,20 @@ pub struct KeyShape {
     pub algorithm: Algorithm,
     /// Bytes.
     pub length: u32,
-    /// `NIST_P256` etc. (ECDSA only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub curve_id: Option<String>,
+    /// `NIST_P256`, `NIST_P384` or `NIST_P521` (ECDSA only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve_id: Option<CurveId>,
 }
 
 impl KeyShape {
-    /// Validates the shape for a key this emulator can create.
+    /// Validates the shape (400 `InvalidParameter` for a length the
+    /// algorithm lacks, or a curve missing or not fitting).
     pub fn parse(&self) -> Result<DomainShape, ApiError> {
-        Ok(DomainShape::parse(self.algorithm, self.length)?)
+        Ok(DomainShape::parse(
+            self.algorithm,
+            self.length,
+            self.curve_id,
+        )?)
     }
 }
 
@@ -43,9 +49,18 @@ impl From<DomainShape> for KeyShape {
         Self {
             algorithm: s.algorithm,
             length: s.length,
-            curve_id: None,
+            curve_id: s.curve_id,
         }
     }
+}
+
+/// Fresh material of `shape` (an RSA-4096 key pair takes up to a second),
+/// made on the blocking pool before any write opens.
+pub async fn new_material(shape: DomainShape) -> Result<KeyBytes, ApiError> {
+    tokio::task::spawn_blocking(move || shape.generate())
+        .await
+        .map_err(|e| ApiError::internal(&anyhow::anyhow!("key generation: {e}")))?
+        .map_err(ApiError::from)
 }
 
 /// `CreateKeyDetails`.
@@ -156,6 +171,8 @@ pub struct KeyVersion {
         skip_serializing_if = "Option::is_none"
     )]
     time_of_deletion: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_key: Option<String>,
     is_primary: bool,
     is_auto_rotated: bool,
 }
@@ -171,6 +188,7 @@ impl From<&DomainVersion> for KeyVersion {
             origin: "INTERNAL",
             time_created: v.time_created,
             time_of_deletion: v.time_of_deletion,
+            public_key: v.public_key.clone(),
             is_primary: true,
             is_auto_rotated: false,
         }
@@ -186,10 +204,12 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
     let details: CreateKeyDetails = ctx.json()?;
     ctx.known_compartment(app, &details.compartment_id)?;
     common::display_name(&details.display_name)?;
+    let key_shape = details.key_shape.parse()?;
+    let material = new_material(key_shape).await?;
     let new = NewKey {
         compartment_id: details.compartment_id,
         display_name: details.display_name,
-        key_shape: details.key_shape.parse()?,
+        key_shape,
         protection_mode: details.protection_mode.unwrap_or(ProtectionMode::Hsm),
         tags: details.tags.into_tags()?,
     };
@@ -204,7 +224,7 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
                 scope.as_deref(),
                 now,
                 |tx, id| keys::get(tx, &vault.id, id, now),
-                |tx| keys::create(tx, &state.keyring, now, &region, &vault, new),
+                |tx| keys::create(tx, &state.keyring, now, &region, &vault, new, &material),
                 |k| &k.id,
             )
         })
@@ -330,6 +350,7 @@ pub async fn cancel_key_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply,
 
 /// `CreateKeyVersion`: `POST /20180608/keys/{keyId}/keyVersions` (rotation).
 pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let material = new_material(ctx.target.key()?.key_shape).await?;
     let (key, now, region, scope) = (
         ctx.target.key()?.clone(),
         ctx.now,
@@ -346,7 +367,7 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
                 scope.as_deref(),
                 now,
                 |tx, version_id| keys::version(tx, &key_id, version_id),
-                |tx| keys::rotate(tx, &state.keyring, now, &region, key),
+                |tx| keys::rotate(tx, &state.keyring, now, &region, key, &material),
                 |v| &v.id,
             )
         })

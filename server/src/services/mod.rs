@@ -321,6 +321,8 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         Encrypt => kms_crypto::encrypt(app, ctx).await,
         Decrypt => kms_crypto::decrypt(app, ctx).await,
         GenerateDataEncryptionKey => kms_crypto::generate_data_encryption_key(app, ctx).await,
+        Sign => kms_crypto::sign(app, ctx).await,
+        Verify => kms_crypto::verify(app, ctx).await,
         CreateSecret => secrets::create_secret(app, ctx).await,
         GetSecret => secrets::get_secret(app, ctx).await,
         ListSecrets => secrets::list_secrets(app, ctx).await,
