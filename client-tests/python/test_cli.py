@@ -133,3 +133,28 @@ def test_cli_ecdsa_key_sign_and_verify(cli, vault):
                    "--signature", signed["signature"], "--signing-algorithm", "ECDSA_SHA_384",
                    endpoint=vault.crypto_endpoint)["data"]
     assert verified == {"is-signature-valid": True}
+
+
+def test_cli_wrapping_key_import_and_export(cli, vault):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    wrapping = cli("kms", "management", "wrapping-key", "get", endpoint=vault.management_endpoint)["data"]
+    assert wrapping["vault-id"] == vault.id
+    material = os.urandom(32)
+    wrapped = serialization.load_pem_public_key(wrapping["public-key"].encode()).encrypt(material, oaep)
+    key = cli("kms", "management", "key", "import", "--compartment-id", COMPARTMENT_ID,
+              "--display-name", "cli-imported", "--protection-mode", "SOFTWARE",
+              "--key-shape", json.dumps({"algorithm": "AES", "length": 32}),
+              "--wrapped-import-key", json.dumps({"keyMaterial": b64(wrapped),
+                                                  "wrappingAlgorithm": "RSA_OAEP_SHA256"}),
+              endpoint=vault.management_endpoint)["data"]
+    assert key["lifecycle-state"] == "ENABLED"
+
+    mine = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = mine.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    exported = cli("kms", "crypto", "key", "export", "--key-id", key["id"], "--algorithm", "RSA_OAEP_SHA256",
+                   "--public-key", pem, endpoint=vault.crypto_endpoint)["data"]
+    assert mine.decrypt(unb64(exported["encrypted-key"]), oaep) == material

@@ -463,9 +463,12 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::KmsManagement,
         method: Method::GET,
         path: "/20180608/wrappingKeys",
-        permissions: &[],
+        // Oracle's policy reference lists no permission for it; reading the
+        // vault's public wrapping key is taken as reading keys (`read keys`,
+        // which `use`/`manage keys` include, as importers have).
+        permissions: &["KEY_READ"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ImportKey,
@@ -475,7 +478,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/import",
         permissions: &["KEY_IMPORT", "VAULT_IMPORT_KEY"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ImportKeyVersion,
@@ -485,7 +488,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/{keyId}/keyVersions/import",
         permissions: &["KEY_IMPORT"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ListKeyVersions,
@@ -585,7 +588,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/exportKey",
         permissions: &["KEY_EXPORT"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::GenerateDataEncryptionKey,

@@ -786,6 +786,25 @@ async fn every_implemented_operation_resolves_its_target() {
         ),
         ("GET", format!("{mgmt}/20180608/keys/{k}"), None, "VK"),
         (
+            "POST",
+            format!("{mgmt}/20180608/keys/import"),
+            Some(json!({"compartmentId": APPS})),
+            "VC",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/{k}/keyVersions/import"),
+            Some(json!({})),
+            "VK",
+        ),
+        ("GET", format!("{mgmt}/20180608/wrappingKeys"), None, "V"),
+        (
+            "POST",
+            format!("{crypto}/20180608/exportKey"),
+            Some(json!({"keyId": k})),
+            "VK",
+        ),
+        (
             "GET",
             format!("{mgmt}/20180608/keys?compartmentId={APPS}"),
             None,

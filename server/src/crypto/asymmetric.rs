@@ -135,6 +135,14 @@ pub fn public_key_der(kind: Kind, pkcs8: &[u8]) -> Result<Vec<u8>, Error> {
     }
 }
 
+/// The modulus length in bytes of an RSA `SubjectPublicKeyInfo`; `None`
+/// when `spki_der` is not an RSA public key.
+pub fn rsa_public_modulus_bytes(spki_der: &[u8]) -> Option<usize> {
+    PublicEncryptingKey::from_der(spki_der)
+        .ok()
+        .map(|k| k.key_size_bytes())
+}
+
 /// `SubjectPublicKeyInfo` DER as PEM (`-----BEGIN PUBLIC KEY-----`, lines of
 /// 64 characters), the form of `KeyVersion.publicKey` and `WrappingKey.publicKey`.
 pub fn pem(der: &[u8]) -> String {

@@ -203,6 +203,32 @@ impl KeyShape {
         }
     }
 
+    /// Checks imported material against the shape: exactly `length` bytes
+    /// for AES; a PKCS #8 private key of the modulus length or curve for RSA
+    /// and ECDSA (400 `InvalidParameter` otherwise, never echoing it).
+    pub fn check_material(&self, material: &[u8]) -> Result<()> {
+        let fits = match self.asymmetric() {
+            None => material.len() == self.length as usize,
+            Some(kind) => asymmetric::check_private(kind, material).is_ok(),
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(Error::InvalidParameter(format!(
+                "The unwrapped key material does not fit keyShape {} {}{}: {}.",
+                self.algorithm.as_str(),
+                self.length,
+                self.curve_id
+                    .map(|c| format!(" {}", c.as_str()))
+                    .unwrap_or_default(),
+                match self.asymmetric() {
+                    None => format!("an AES key is exactly {} bytes", self.length),
+                    Some(_) => "it must be an unencrypted PKCS #8 private key of that size".into(),
+                }
+            )))
+        }
+    }
+
     /// The public key (PEM) of `material` of this shape; `None` for AES.
     pub fn public_key(&self, material: &[u8]) -> Result<Option<String>> {
         match self.asymmetric() {
@@ -277,6 +303,17 @@ impl Key {
     }
 }
 
+/// `KeyVersion.origin`: made by the emulator, or imported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Origin {
+    /// Generated here (`CreateKey`, `CreateKeyVersion`).
+    #[default]
+    Internal,
+    /// Imported (`ImportKey`, `ImportKeyVersion`).
+    External,
+}
+
 /// A key version as stored, with its sealed material.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -303,6 +340,13 @@ pub struct KeyVersion {
     /// `publicKey` (PEM) of an RSA or ECDSA version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
+    /// `origin`.
+    #[serde(default)]
+    pub origin: Origin,
+    /// Tags an `ImportKeyVersion` carried (the `KeyVersion` model returns
+    /// none; they are kept, not dropped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Tags>,
 }
 
 impl KeyVersion {
@@ -341,6 +385,8 @@ pub struct NewKey {
     pub protection_mode: ProtectionMode,
     /// Tags.
     pub tags: Tags,
+    /// `INTERNAL` for `CreateKey`, `EXTERNAL` for `ImportKey`.
+    pub origin: Origin,
 }
 
 /// Writes a key row.
@@ -360,9 +406,18 @@ fn new_version(
     region: &str,
     key: &Key,
     material: &[u8],
+    origin: Origin,
 ) -> Result<KeyVersion> {
     let id = new_ocid(OcidKind::KeyVersion, region);
-    insert_version(tx, keyring, now, id, key, material)
+    let mut version = insert_version(tx, keyring, now, id, key, material)?;
+    if origin != Origin::Internal {
+        version.origin = origin;
+        tx.execute(
+            "UPDATE key_versions SET doc = ?2 WHERE id = ?1",
+            params![version.id, store::doc(&version)?],
+        )?;
+    }
+    Ok(version)
 }
 
 /// Adds key version `id` with the given material (sealed under the root
@@ -388,6 +443,8 @@ pub fn insert_version(
         time_of_deletion: None,
         sealed_material: B64.encode(sealed),
         public_key,
+        origin: Origin::Internal,
+        tags: None,
     };
     let seq: i64 = tx.query_row(
         "SELECT coalesce(max(seq), 0) + 1 FROM key_versions WHERE key_id = ?1",
@@ -445,7 +502,7 @@ pub fn create(
         etag: new_etag(),
     };
     save(tx, &key)?;
-    key.current_key_version = new_version(tx, keyring, now, region, &key, material)?.id;
+    key.current_key_version = new_version(tx, keyring, now, region, &key, material, new.origin)?.id;
     save(tx, &key)?;
     Ok(key)
 }
@@ -614,7 +671,35 @@ pub fn rotate(
 ) -> Result<KeyVersion> {
     ensure_fresh(tx, &KEYS, &key.id, &key.etag)?;
     key.ensure_usable()?;
-    let version = new_version(tx, keyring, now, region, &key, material)?;
+    let version = new_version(tx, keyring, now, region, &key, material, Origin::Internal)?;
+    key.current_key_version = version.id.clone();
+    key.etag = new_etag();
+    save(tx, &key)?;
+    Ok(version)
+}
+
+/// `ImportKeyVersion`: like `CreateKeyVersion`, with imported `material`
+/// (already checked against the key's shape) and origin `EXTERNAL`; the
+/// request's tags are kept on the version.
+pub fn import_version(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    now: OffsetDateTime,
+    region: &str,
+    mut key: Key,
+    material: &[u8],
+    tags: Tags,
+) -> Result<KeyVersion> {
+    ensure_fresh(tx, &KEYS, &key.id, &key.etag)?;
+    key.ensure_usable()?;
+    let mut version = new_version(tx, keyring, now, region, &key, material, Origin::External)?;
+    if tags != Tags::default() {
+        version.tags = Some(tags);
+        tx.execute(
+            "UPDATE key_versions SET doc = ?2 WHERE id = ?1",
+            params![version.id, store::doc(&version)?],
+        )?;
+    }
     key.current_key_version = version.id.clone();
     key.etag = new_etag();
     save(tx, &key)?;

@@ -18,6 +18,7 @@ pub mod state;
 pub mod target;
 pub mod vault_deletion;
 pub mod vaults;
+pub mod wrapping;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -49,7 +49,8 @@ pub struct Snapshot {
 pub fn wipe(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(
         "DELETE FROM secret_versions; DELETE FROM secrets; DELETE FROM key_versions;
-         DELETE FROM keys; DELETE FROM vaults; DELETE FROM retry_tokens;",
+         DELETE FROM keys; DELETE FROM wrapping_keys; DELETE FROM vaults;
+         DELETE FROM retry_tokens;",
     )?;
     Ok(())
 }

@@ -539,3 +539,90 @@ pub async fn generate_data_encryption_key(
         plaintext_checksum: include.then(|| crypto::checksum(&data_key)),
     })
 }
+
+/// `ExportKeyDetails.algorithm` / `ExportedKeyData.algorithm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportAlgorithm {
+    /// RSA-OAEP (SHA-256) of the material itself: AES keys (and material
+    /// short enough for one OAEP block).
+    #[serde(rename = "RSA_OAEP_SHA256")]
+    RsaOaepSha256,
+    /// A temporary AES-256 key, RSA-OAEP wrapped, then the material under it
+    /// with AES key wrap with padding (RFC 5649): any key.
+    #[serde(rename = "RSA_OAEP_AES_SHA256")]
+    RsaOaepAesSha256,
+}
+
+/// `ExportKeyDetails`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportKeyDetails {
+    /// Required here; the pipeline's resolver loaded the key it names.
+    #[allow(dead_code)]
+    key_id: String,
+    key_version_id: Option<String>,
+    algorithm: ExportAlgorithm,
+    public_key: String,
+}
+
+/// `ExportedKeyData`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedKeyData {
+    key_version_id: String,
+    key_id: String,
+    #[serde(serialize_with = "super::common::ser_time")]
+    time_created: time::OffsetDateTime,
+    vault_id: String,
+    encrypted_key: String,
+    algorithm: ExportAlgorithm,
+}
+
+/// `ExportKey`: `POST /20180608/exportKey`: the material of `keyVersionId`
+/// (default: the current version) wrapped to the caller's RSA public key
+/// (PEM, 2048 bits or more). Only `SOFTWARE` keys export; an `HSM` key's
+/// material never leaves the HSM (400 `InvalidParameter`, as OCI refuses it).
+/// AES material is the raw key bytes; RSA and ECDSA material is the PKCS #8
+/// private key, which takes `RSA_OAEP_AES_SHA256`.
+pub async fn export_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: ExportKeyDetails = ctx.json()?;
+    let key = ctx.target.key()?;
+    if key.protection_mode != keys::ProtectionMode::Software {
+        return Err(ApiError::invalid(format!(
+            "Only keys with protectionMode SOFTWARE can be exported; this key's is {}.",
+            key.protection_mode.as_str()
+        )));
+    }
+    let public = asymmetric::pem_to_der(&details.public_key)
+        .filter(|der| asymmetric::rsa_public_modulus_bytes(der).is_some_and(|n| n >= 256))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "publicKey must be an RSA public key (PEM, SubjectPublicKeyInfo) of 2048 bits or more.",
+            )
+        })?;
+    let version = usable_version(app, ctx, details.key_version_id).await?;
+    let material = material(app, &version)?;
+    let algorithm = details.algorithm;
+    let encrypted = blocking(move || match algorithm {
+        ExportAlgorithm::RsaOaepSha256 => asymmetric::oaep_encrypt(&public, Oaep::Sha256, &material),
+        ExportAlgorithm::RsaOaepAesSha256 => asymmetric::wrap_oaep_aes(&public, &material),
+    })
+    .await
+    .map_err(|e| {
+        if algorithm == ExportAlgorithm::RsaOaepSha256 {
+            ApiError::invalid(
+                "This key's material is too long for RSA_OAEP_SHA256 with that public key; use RSA_OAEP_AES_SHA256.",
+            )
+        } else {
+            e
+        }
+    })?;
+    Reply::json(&ExportedKeyData {
+        key_version_id: version.id,
+        key_id: version.key_id,
+        time_created: version.time_created,
+        vault_id: version.vault_id,
+        encrypted_key: B64.encode(encrypted),
+        algorithm,
+    })
+}

@@ -12,10 +12,11 @@ use super::{Ctx, Reply};
 use crate::crypto::KeyBytes;
 use crate::domain::keys::{
     self, Algorithm, CurveId, Key as DomainKey, KeyShape as DomainShape, KeyState,
-    KeyVersion as DomainVersion, NewKey, ProtectionMode,
+    KeyVersion as DomainVersion, NewKey, Origin, ProtectionMode,
 };
 use crate::domain::retry::idempotent;
 use crate::domain::vaults;
+use crate::domain::wrapping::{self, WrappingAlgorithm};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -163,7 +164,7 @@ pub struct KeyVersion {
     vault_id: String,
     compartment_id: String,
     lifecycle_state: KeyState,
-    origin: &'static str,
+    origin: Origin,
     #[serde(serialize_with = "ser_time")]
     time_created: OffsetDateTime,
     #[serde(
@@ -185,7 +186,7 @@ impl From<&DomainVersion> for KeyVersion {
             vault_id: v.vault_id.clone(),
             compartment_id: v.compartment_id.clone(),
             lifecycle_state: v.lifecycle_state,
-            origin: "INTERNAL",
+            origin: v.origin,
             time_created: v.time_created,
             time_of_deletion: v.time_of_deletion,
             public_key: v.public_key.clone(),
@@ -212,6 +213,7 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         key_shape,
         protection_mode: details.protection_mode.unwrap_or(ProtectionMode::Hsm),
         tags: details.tags.into_tags()?,
+        origin: Origin::Internal,
     };
     let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
     let vault = ctx.target.vault()?.clone();
@@ -398,6 +400,188 @@ pub async fn get_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, Api
     let version = app
         .store
         .read(move |tx| keys::version(tx, &key_id, &version_id))
+        .await?;
+    Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
+}
+
+/// `WrappedImportKey`: key material wrapped to the vault's wrapping key.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WrappedImportKey {
+    /// Base64 of the wrapped material.
+    key_material: String,
+    /// How it was wrapped.
+    wrapping_algorithm: WrappingAlgorithm,
+}
+
+/// `ImportKeyDetails`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportKeyDetails {
+    compartment_id: String,
+    display_name: String,
+    key_shape: KeyShape,
+    wrapped_import_key: WrappedImportKey,
+    protection_mode: Option<ProtectionMode>,
+    #[serde(flatten)]
+    tags: TagsIn,
+}
+
+/// `ImportKeyVersionDetails`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportKeyVersionDetails {
+    wrapped_import_key: WrappedImportKey,
+    #[serde(flatten)]
+    tags: TagsIn,
+}
+
+/// `WrappingKey`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WrappingKeyOut {
+    compartment_id: String,
+    id: String,
+    lifecycle_state: KeyState,
+    public_key: String,
+    #[serde(serialize_with = "ser_time")]
+    time_created: OffsetDateTime,
+    vault_id: String,
+}
+
+/// The vault's wrapping key, made (on the blocking pool, then stored) the
+/// first time it is asked for.
+async fn wrapping_key(app: &AppState, ctx: &Ctx<'_>) -> Result<wrapping::WrappingKey, ApiError> {
+    let vault = ctx.target.vault()?.clone();
+    let vault_id = vault.id.clone();
+    if let Some(key) = app
+        .store
+        .read(move |tx| wrapping::find(tx, &vault_id))
+        .await?
+    {
+        return Ok(key);
+    }
+    vault.ensure_active()?;
+    let material = tokio::task::spawn_blocking(wrapping::generate)
+        .await
+        .map_err(|e| ApiError::internal(&anyhow::anyhow!("key generation: {e}")))??;
+    let (state, now) = (app.clone(), ctx.now);
+    Ok(app
+        .store
+        .write(move |tx| wrapping::get_or_create(tx, &state.keyring, now, &vault, &material))
+        .await?)
+}
+
+/// `GetWrappingKey`: `GET /20180608/wrappingKeys` at the vault's management
+/// endpoint: the RSA-4096 public key (PEM) to wrap imported material to.
+pub async fn get_wrapping_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let key = wrapping_key(app, ctx).await?;
+    Reply::json(&WrappingKeyOut {
+        compartment_id: key.compartment_id,
+        id: key.id,
+        lifecycle_state: KeyState::Enabled,
+        public_key: key.public_key,
+        time_created: key.time_created,
+        vault_id: key.vault_id,
+    })
+}
+
+/// Unwraps `WrappedImportKey` with the vault's wrapping key and checks the
+/// material fits `shape` (400 `InvalidParameter` otherwise). AES material
+/// may come either way; RSA and ECDSA private keys only with
+/// `RSA_OAEP_AES_SHA256`, as Oracle's import guide says.
+async fn unwrapped(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+    wrapped: WrappedImportKey,
+    shape: DomainShape,
+) -> Result<KeyBytes, ApiError> {
+    use base64::Engine as _;
+    if shape.algorithm != Algorithm::Aes
+        && wrapped.wrapping_algorithm == WrappingAlgorithm::RsaOaepSha256
+    {
+        return Err(ApiError::invalid(
+            "An RSA or ECDSA private key is imported with wrappingAlgorithm RSA_OAEP_AES_SHA256.",
+        ));
+    }
+    let bytes = crate::crypto::B64
+        .decode(wrapped.key_material.trim())
+        .map_err(|_| ApiError::invalid("wrappedImportKey.keyMaterial must be base64."))?;
+    let key = wrapping_key(app, ctx).await?;
+    let state = app.clone();
+    let algorithm = wrapped.wrapping_algorithm;
+    let material = tokio::task::spawn_blocking(move || {
+        wrapping::unwrap(&state.keyring, &key, algorithm, &bytes)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&anyhow::anyhow!("unwrap task: {e}")))??;
+    shape.check_material(&material)?;
+    Ok(material)
+}
+
+/// `ImportKey`: `POST /20180608/keys/import`: a new key whose first version
+/// is the caller's material (origin `EXTERNAL`).
+pub async fn import_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: ImportKeyDetails = ctx.json()?;
+    ctx.known_compartment(app, &details.compartment_id)?;
+    common::display_name(&details.display_name)?;
+    let key_shape = details.key_shape.parse()?;
+    let protection_mode = details.protection_mode.unwrap_or(ProtectionMode::Hsm);
+    if protection_mode == ProtectionMode::External {
+        return Err(ApiError::invalid(
+            "protectionMode must be HSM or SOFTWARE for an imported key.",
+        ));
+    }
+    let material = unwrapped(app, ctx, details.wrapped_import_key, key_shape).await?;
+    let new = NewKey {
+        compartment_id: details.compartment_id,
+        display_name: details.display_name,
+        key_shape,
+        protection_mode,
+        tags: details.tags.into_tags()?,
+        origin: Origin::External,
+    };
+    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
+    let vault = ctx.target.vault()?.clone();
+    let state = app.clone();
+    let key = app
+        .store
+        .write(move |tx| {
+            idempotent(
+                tx,
+                scope.as_deref(),
+                now,
+                |tx, id| keys::get(tx, &vault.id, id, now),
+                |tx| keys::create(tx, &state.keyring, now, &region, &vault, new, &material),
+                |k| &k.id,
+            )
+        })
+        .await?;
+    key_reply(&key)
+}
+
+/// `ImportKeyVersion`: `POST /20180608/keys/{keyId}/keyVersions/import`: a
+/// new current version of the caller's material (origin `EXTERNAL`).
+pub async fn import_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: ImportKeyVersionDetails = ctx.json()?;
+    let key = ctx.target.key()?.clone();
+    let tags = details.tags.into_tags()?;
+    let material = unwrapped(app, ctx, details.wrapped_import_key, key.key_shape).await?;
+    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
+    let state = app.clone();
+    let version = app
+        .store
+        .write(move |tx| {
+            let key_id = key.id.clone();
+            idempotent(
+                tx,
+                scope.as_deref(),
+                now,
+                |tx, version_id| keys::version(tx, &key_id, version_id),
+                |tx| keys::import_version(tx, &state.keyring, now, &region, key, &material, tags),
+                |v| &v.id,
+            )
+        })
         .await?;
     Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
 }

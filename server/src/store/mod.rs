@@ -53,6 +53,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_init.sql")),
         M::up(include_str!("migrations/0002_meta.sql")),
+        M::up(include_str!("migrations/0003_wrapping_keys.sql")),
     ])
 }
 
@@ -203,6 +204,11 @@ pub const KEYS: Table = Table {
 pub const KEY_VERSIONS: Table = Table {
     select_one: "SELECT doc FROM key_versions WHERE id = ?1",
     select_etag: "SELECT json_extract(doc, '$.etag') FROM key_versions WHERE id = ?1",
+};
+/// Vaults' wrapping keys, keyed by vault OCID (they have no etag).
+pub const WRAPPING_KEYS: Table = Table {
+    select_one: "SELECT doc FROM wrapping_keys WHERE vault_id = ?1",
+    select_etag: "SELECT json_extract(doc, '$.etag') FROM wrapping_keys WHERE vault_id = ?1",
 };
 /// Secrets, keyed by OCID.
 pub const SECRETS: Table = Table {
