@@ -24,7 +24,8 @@ use crate::state::AppState;
 pub struct KeyShape {
     /// `AES`, `RSA` or `ECDSA`.
     pub algorithm: Algorithm,
-    /// Bytes.
+    /// Bytes (a JSON number or a numeric string, see [`common::int`]).
+    #[serde(deserialize_with = "common::int")]
     pub length: u32,
     /// `NIST_P256` etc. (ECDSA only).
     #[serde(skip_serializing_if = "Option::is_none")]
