@@ -218,13 +218,19 @@ pub async fn get_key(_app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
     key_reply(ctx.target.key()?)
 }
 
-/// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only.
+/// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only,
+/// filtered by `algorithm` (AES, RSA, ECDSA), `protectionMode` (HSM,
+/// SOFTWARE, EXTERNAL), `length` (bytes, a non-negative integer) and
+/// `curveId` (NIST_P256, NIST_P384, NIST_P521), as in the SDK's `list_keys`;
+/// any other value of those is 400 `InvalidParameter`.
 pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
     ctx.known_compartment(app, &compartment)?;
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
     let algorithm = ctx.query_enum("algorithm", &["AES", "RSA", "ECDSA"])?;
     let protection = ctx.query_enum("protectionMode", &["HSM", "SOFTWARE", "EXTERNAL"])?;
+    let curve = ctx.query_enum("curveId", &["NIST_P256", "NIST_P384", "NIST_P521"])?;
+    let length = ctx.query_number("length")?;
     let (vault_id, now) = (ctx.target.vault()?.id.clone(), ctx.now);
     let mut all = app
         .store
@@ -236,8 +242,13 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError>
     if let Some(protection) = protection {
         all.retain(|k| k.protection_mode.as_str() == protection);
     }
-    if let Some(length) = ctx.query_number("length")? {
+    if let Some(length) = length {
         all.retain(|k| u64::from(k.key_shape.length) == length);
+    }
+    if let Some(curve) = curve {
+        // Read from the key's shape as answered, so a key without a curve
+        // (every AES and RSA key) never matches a curveId filter.
+        all.retain(|k| KeyShape::from(k.key_shape).curve_id.as_deref() == Some(curve.as_str()));
     }
     sort.apply(&mut all, |x| (x.time_created, &x.display_name, &x.id));
     let (page, next) = common::paginate(all, ctx)?;
