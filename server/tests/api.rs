@@ -397,6 +397,129 @@ async fn old_ciphertext_decrypts_after_rotation() {
     assert_eq!(fresh.body["keyVersionId"], rotated.body["id"]);
 }
 
+/// ScheduleKeyVersionDeletion on virtual time: the version is refused for
+/// crypto at once, is `DELETED` once its time passes (and then cannot be
+/// cancelled), and the key's current version is never scheduled.
+#[tokio::test]
+async fn a_key_version_deletion_completes_when_its_time_passes() {
+    let app = spawn_app();
+    let vault = app.vault().await;
+    let (mgmt, crypto) = (
+        TestApp::prefix(&vault, "managementEndpoint"),
+        TestApp::prefix(&vault, "cryptoEndpoint"),
+    );
+    let key = app
+        .call("POST", &format!("{mgmt}/20180608/keys"), Some(json!({"compartmentId": APPS, "displayName": "k", "keyShape": {"algorithm": "AES", "length": "32"}})))
+        .await
+        .body;
+    let key_id = key["id"].as_str().unwrap();
+    let first = key["currentKeyVersion"].as_str().unwrap();
+    let versions = format!("{mgmt}/20180608/keys/{key_id}/keyVersions");
+    let sealed = app
+        .call(
+            "POST",
+            &format!("{crypto}/20180608/encrypt"),
+            Some(json!({"keyId": key_id, "plaintext": B64.encode("old")})),
+        )
+        .await
+        .body;
+
+    let current = app
+        .call(
+            "POST",
+            &format!("{versions}/{first}/actions/scheduleDeletion"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (current.status, current.code()),
+        (StatusCode::CONFLICT, "IncorrectState")
+    );
+    assert!(current.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("current version"));
+
+    let second = app.call("POST", &versions, None).await.body;
+    let at = oci_vault_emulator::services::common::format_time(
+        app.state.clock.now() + time::Duration::days(8),
+    );
+    let scheduled = app
+        .call(
+            "POST",
+            &format!("{versions}/{first}/actions/scheduleDeletion"),
+            Some(json!({"timeOfDeletion": at})),
+        )
+        .await;
+    assert_eq!(scheduled.status, StatusCode::OK, "{:?}", scheduled.body);
+    assert_eq!(scheduled.body["lifecycleState"], "PENDING_DELETION");
+    assert_eq!(scheduled.body["timeOfDeletion"], at.as_str());
+    let decrypt = app
+        .call(
+            "POST",
+            &format!("{crypto}/20180608/decrypt"),
+            Some(json!({"keyId": key_id, "ciphertext": sealed["ciphertext"]})),
+        )
+        .await;
+    assert_eq!(
+        (decrypt.status, decrypt.code()),
+        (StatusCode::CONFLICT, "IncorrectState")
+    );
+    let pinned = app
+        .call(
+            "POST",
+            &format!("{crypto}/20180608/encrypt"),
+            Some(json!({"keyId": key_id, "keyVersionId": first, "plaintext": B64.encode("x")})),
+        )
+        .await;
+    assert_eq!(
+        (pinned.status, pinned.code()),
+        (StatusCode::CONFLICT, "IncorrectState")
+    );
+    let fresh = app
+        .call(
+            "POST",
+            &format!("{crypto}/20180608/encrypt"),
+            Some(json!({"keyId": key_id, "plaintext": B64.encode("new")})),
+        )
+        .await;
+    assert_eq!(fresh.body["keyVersionId"], second["id"]);
+
+    app.state.clock.advance(8 * 86_400 + 60).unwrap();
+    let got = app.call("GET", &format!("{versions}/{first}"), None).await;
+    assert_eq!(got.body["lifecycleState"], "DELETED");
+    let listed = app.call("GET", &versions, None).await.body;
+    let states: Vec<(&str, &str)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap(),
+                v["lifecycleState"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            (second["id"].as_str().unwrap(), "ENABLED"),
+            (first, "DELETED")
+        ]
+    );
+    let cancel = app
+        .call(
+            "POST",
+            &format!("{versions}/{first}/actions/cancelDeletion"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (cancel.status, cancel.code()),
+        (StatusCode::CONFLICT, "IncorrectState")
+    );
+}
+
 /// The decision recorded for the request that got `answer`.
 async fn decision_of(app: &TestApp, answer: &Answer) -> Value {
     let id = answer.headers["opc-request-id"]
@@ -836,6 +959,18 @@ async fn every_implemented_operation_resolves_its_target() {
         (
             "GET",
             format!("{mgmt}/20180608/keys/{k}/keyVersions/{kv}"),
+            None,
+            "VK",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/{k}/keyVersions/{kv}/actions/scheduleDeletion"),
+            None,
+            "VK",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/{k}/keyVersions/{kv}/actions/cancelDeletion"),
             None,
             "VK",
         ),

@@ -206,6 +206,17 @@ pub struct KeyVersion {
 }
 
 impl KeyVersion {
+    /// Applies a deletion whose time has passed (`PENDING_DELETION` →
+    /// `DELETED`), as [`Key::settle`] does for keys.
+    pub fn settle(mut self, now: OffsetDateTime) -> Self {
+        if self.lifecycle_state == KeyState::PendingDeletion
+            && self.time_of_deletion.is_some_and(|t| t <= now)
+        {
+            self.lifecycle_state = KeyState::Deleted;
+        }
+        self
+    }
+
     /// The version's etag: derived from its state (OCI sends one on
     /// `GetKeyVersion` and `CreateKeyVersion`; it changes when the version
     /// does, here when its lifecycle state or deletion time changes).
@@ -303,6 +314,16 @@ pub fn save_version(tx: &Transaction<'_>, version: &KeyVersion, seq: i64) -> Res
     tx.execute(
         "INSERT INTO key_versions (id, key_id, seq, doc) VALUES (?1, ?2, ?3, ?4)",
         params![version.id, version.key_id, seq, store::doc(version)?],
+    )?;
+    Ok(())
+}
+
+/// Rewrites an existing key version row (its lifecycle changed); its order
+/// among the key's versions stays.
+pub fn update_version(tx: &Transaction<'_>, version: &KeyVersion) -> Result<()> {
+    tx.execute(
+        "UPDATE key_versions SET doc = ?2 WHERE id = ?1",
+        params![version.id, store::doc(version)?],
     )?;
     Ok(())
 }
@@ -515,26 +536,35 @@ pub fn rotate(
     Ok(version)
 }
 
-/// `ListKeyVersions`: a key's versions, oldest first.
-pub fn versions(tx: &Transaction<'_>, key_id: &str) -> Result<Vec<KeyVersion>> {
-    Ok(store::query_docs(
+/// `ListKeyVersions`: a key's versions, oldest first, settled at `now`.
+pub fn versions(
+    tx: &Transaction<'_>,
+    key_id: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<KeyVersion>> {
+    let versions: Vec<KeyVersion> = store::query_docs(
         tx,
         "SELECT doc FROM key_versions WHERE key_id = ?1 ORDER BY seq",
         params![key_id],
-    )?)
+    )?;
+    Ok(versions.into_iter().map(|v| v.settle(now)).collect())
 }
 
 /// The key version a crypto call uses: `version_id` when given (it must be
 /// a version of `key`, else 400 `InvalidParameter`), else the current one.
-/// The key must be `ENABLED` and the version too (409 `IncorrectState`).
+/// The key must be `ENABLED` and the version too, settled at `now`: a
+/// version `PENDING_DELETION` or `DELETED` (ScheduleKeyVersionDeletion)
+/// neither encrypts nor decrypts (409 `IncorrectState`, as for a key that
+/// is not `ENABLED`).
 pub fn usable_version(
     tx: &Transaction<'_>,
     key: &Key,
     version_id: Option<&str>,
+    now: OffsetDateTime,
 ) -> Result<KeyVersion> {
     key.ensure_usable()?;
     let wanted = version_id.unwrap_or(&key.current_key_version);
-    let version = version(tx, &key.id, wanted).map_err(|_| {
+    let version = version_at(tx, &key.id, wanted, now).map_err(|_| {
         Error::InvalidParameter(format!(
             "keyVersionId {wanted} is not a version of key {}.",
             key.id
@@ -550,10 +580,21 @@ pub fn usable_version(
     Ok(version)
 }
 
-/// A key version by OCID if it belongs to `key_id`; 404 otherwise.
+/// A key version by OCID if it belongs to `key_id`, as stored (a deletion
+/// whose time passed is not applied; see [`version_at`]); 404 otherwise.
 pub fn version(tx: &Transaction<'_>, key_id: &str, version_id: &str) -> Result<KeyVersion> {
     match store::get::<KeyVersion>(tx, &KEY_VERSIONS, version_id)? {
         Some(v) if v.key_id == key_id => Ok(v),
         _ => Err(Error::NotFound),
     }
+}
+
+/// [`version`], settled at `now` (what `GetKeyVersion` answers).
+pub fn version_at(
+    tx: &Transaction<'_>,
+    key_id: &str,
+    version_id: &str,
+    now: OffsetDateTime,
+) -> Result<KeyVersion> {
+    Ok(version(tx, key_id, version_id)?.settle(now))
 }

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
+use crate::domain::key_version_deletion;
 use crate::domain::keys::{
     self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState,
     KeyVersion as DomainVersion, NewKey, ProtectionMode,
@@ -371,8 +372,11 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, A
     // The SDKs offer DISPLAYNAME too; key versions have no name, so it
     // keeps creation order (ascending by default, as for names).
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
-    let id = ctx.target.key()?.id.clone();
-    let mut all = app.store.read(move |tx| keys::versions(tx, &id)).await?;
+    let (id, now) = (ctx.target.key()?.id.clone(), ctx.now);
+    let mut all = app
+        .store
+        .read(move |tx| keys::versions(tx, &id, now))
+        .await?;
     // `versions` is oldest first; ties in time keep creation order.
     if sort.descending {
         all.reverse();
@@ -384,11 +388,52 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, A
 
 /// `GetKeyVersion`: `GET /20180608/keys/{keyId}/keyVersions/{keyVersionId}`.
 pub async fn get_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
-    let key_id = ctx.target.key()?.id.clone();
+    let (key_id, now) = (ctx.target.key()?.id.clone(), ctx.now);
     let version_id = ctx.param("keyVersionId").to_owned();
     let version = app
         .store
-        .read(move |tx| keys::version(tx, &key_id, &version_id))
+        .read(move |tx| keys::version_at(tx, &key_id, &version_id, now))
         .await?;
-    Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
+    version_reply(&version)
+}
+
+fn version_reply(version: &DomainVersion) -> Result<Reply, ApiError> {
+    Ok(Reply::json(&KeyVersion::from(version))?.etag(&version.etag()))
+}
+
+/// `ScheduleKeyVersionDeletion`:
+/// `POST /20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/scheduleDeletion`
+/// with an optional `ScheduleKeyVersionDeletionDetails` (`timeOfDeletion`,
+/// 7–30 days out, default 30). Answers the `KeyVersion`, `PENDING_DELETION`,
+/// with its etag; rules in `domain::key_version_deletion`.
+pub async fn schedule_key_version_deletion(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
+    let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
+    let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
+    let ((key, if_match), now) = (ctx.for_write(ctx.target.key())?, ctx.now);
+    let version_id = ctx.param("keyVersionId").to_owned();
+    let version = app
+        .store
+        .write(move |tx| {
+            key_version_deletion::schedule(tx, now, &key, &version_id, if_match.as_deref(), at)
+        })
+        .await?;
+    version_reply(&version)
+}
+
+/// `CancelKeyVersionDeletion`:
+/// `POST /20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/cancelDeletion`
+/// (no body). Answers the `KeyVersion`, `ENABLED` again, with its etag.
+pub async fn cancel_key_version_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let ((key, if_match), now) = (ctx.for_write(ctx.target.key())?, ctx.now);
+    let version_id = ctx.param("keyVersionId").to_owned();
+    let version = app
+        .store
+        .write(move |tx| {
+            key_version_deletion::cancel(tx, now, &key, &version_id, if_match.as_deref())
+        })
+        .await?;
+    version_reply(&version)
 }
