@@ -148,3 +148,27 @@ def test_cli_create_key_with_the_documented_numeric_string_length(cli, vault):
                   endpoint=vault.management_endpoint)
     assert created["data"]["key-shape"] == {"algorithm": "AES", "length": 16, "curve-id": None}
     assert created["data"]["lifecycle-state"] == "ENABLED"
+
+
+def test_cli_key_update_turns_on_auto_rotation_as_oracle_documents(cli, kms_vault_client):
+    import oci
+    vault = kms_vault_client.create_vault(oci.key_management.models.CreateVaultDetails(
+        compartment_id=COMPARTMENT_ID, display_name="cli-vpv", vault_type="VIRTUAL_PRIVATE")).data
+    mgmt = vault.management_endpoint
+    key = cli("kms", "management", "key", "create", "--compartment-id", COMPARTMENT_ID,
+              "--display-name", "cli-rotating", "--key-shape", '{"algorithm":"AES","length":"16"}', endpoint=mgmt)
+    assert key["data"]["is-auto-rotation-enabled"] is False
+    # The example of Oracle's "Enabling and Updating Auto Key Rotation" page.
+    updated = cli("kms", "management", "key", "update", "--key-id", key["data"]["id"],
+                  "--is-auto-rotation-enabled", "true", "--auto-key-rotation-details",
+                  '{"rotationIntervalInDays": 90, "timeOfScheduleStart":"2024-05-08T00:00:00Z"}', "--force",
+                  endpoint=mgmt)
+    assert updated["data"]["is-auto-rotation-enabled"] is True
+    details = updated["data"]["auto-key-rotation-details"]
+    assert details["rotation-interval-in-days"] == 90
+    start = datetime.datetime(2024, 5, 8, tzinfo=datetime.timezone.utc)
+    assert datetime.datetime.fromisoformat(details["time-of-schedule-start"]) == start
+    # A start in the past: the next rotation is the first scheduled day from now on.
+    nxt = datetime.datetime.fromisoformat(details["time-of-next-rotation"])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert (nxt - start).days % 90 == 0 and now < nxt <= now + datetime.timedelta(days=90)

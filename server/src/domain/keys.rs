@@ -11,6 +11,7 @@ use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::key_rotation::AutoRotation;
 use super::vaults::Vault;
 use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
 use crate::crypto::{random_bytes, Keyring, B64};
@@ -149,6 +150,10 @@ pub struct Key {
     /// Whether the pending deletion came from the vault's (cancelled with it).
     #[serde(default)]
     pub scheduled_with_vault: bool,
+    /// `isAutoRotationEnabled` and `autoKeyRotationDetails`; `None` until a
+    /// schedule is set (see `domain::key_rotation`).
+    #[serde(default)]
+    pub auto_rotation: Option<AutoRotation>,
     /// Tags.
     pub tags: Tags,
     /// The current etag.
@@ -203,6 +208,9 @@ pub struct KeyVersion {
     /// The material, sealed under the root key (base64); never leaves the
     /// emulator.
     pub sealed_material: String,
+    /// `isAutoRotated`: made by the key's automatic rotation.
+    #[serde(default)]
+    pub is_auto_rotated: bool,
 }
 
 impl KeyVersion {
@@ -264,7 +272,10 @@ pub fn save(tx: &Transaction<'_>, key: &Key) -> Result<()> {
     Ok(())
 }
 
-fn new_version(
+/// Adds a new key version of `key` with fresh material of its shape,
+/// created at `now` (not yet the key's current version: the caller sets
+/// that).
+pub fn new_version(
     tx: &Transaction<'_>,
     keyring: &Keyring,
     now: OffsetDateTime,
@@ -296,6 +307,7 @@ pub fn insert_version(
         time_created: now,
         time_of_deletion: None,
         sealed_material: B64.encode(sealed),
+        is_auto_rotated: false,
     };
     let seq: i64 = tx.query_row(
         "SELECT coalesce(max(seq), 0) + 1 FROM key_versions WHERE key_id = ?1",
@@ -358,6 +370,7 @@ pub fn create(
         time_of_deletion: None,
         state_before_deletion: None,
         scheduled_with_vault: false,
+        auto_rotation: None,
         tags: new.tags,
         etag: new_etag(),
     };

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
+use crate::domain::key_rotation::{self, AutoRotation, RotationRequest, RotationStatus};
 use crate::domain::key_version_deletion;
 use crate::domain::keys::{
     self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState,
@@ -50,6 +51,98 @@ impl From<DomainShape> for KeyShape {
     }
 }
 
+/// `AutoKeyRotationDetails`, as sent (`CreateKeyDetails`,
+/// `UpdateKeyDetails`) and answered (`Key`). Times are RFC 3339 date-times
+/// or `YYYY-MM-DD` dates; KMS keeps only the day (see
+/// `domain::key_rotation` for the rules).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoKeyRotationDetails {
+    /// `rotationIntervalInDays`: 60–365 (a number or a numeric string).
+    #[serde(
+        default,
+        deserialize_with = "common::opt_int",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rotation_interval_in_days: Option<u64>,
+    /// `timeOfScheduleStart` (default today).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_of_schedule_start: Option<String>,
+    /// `timeOfNextRotation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_of_next_rotation: Option<String>,
+    /// `timeOfLastRotation` (set by the service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_of_last_rotation: Option<String>,
+    /// `lastRotationStatus` (set by the service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_rotation_status: Option<RotationStatus>,
+    /// `lastRotationMessage` (set by the service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_rotation_message: Option<String>,
+}
+
+impl From<&AutoRotation> for AutoKeyRotationDetails {
+    fn from(r: &AutoRotation) -> Self {
+        Self {
+            rotation_interval_in_days: Some(u64::from(r.interval_days)),
+            time_of_schedule_start: Some(common::format_time(r.time_of_schedule_start)),
+            time_of_next_rotation: r.time_of_next_rotation.map(common::format_time),
+            time_of_last_rotation: r.time_of_last_rotation.map(common::format_time),
+            last_rotation_status: r.last_rotation_status,
+            last_rotation_message: r.last_rotation_message.clone(),
+        }
+    }
+}
+
+/// A rotation date as sent: an RFC 3339 date-time, or a `YYYY-MM-DD` date
+/// (midnight UTC; the SDK docstrings call these fields dates). 400
+/// `InvalidParameter` naming `field` otherwise.
+fn parse_date(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
+    let date_only = time::macros::format_description!("[year]-[month]-[day]");
+    match value {
+        Some(text) => match time::Date::parse(text, date_only) {
+            Ok(date) => Ok(Some(date.midnight().assume_utc())),
+            Err(_) => common::parse_time(field, Some(text)).map_err(|_| {
+                ApiError::invalid(format!(
+                    "{field} must be an RFC 3339 date-time or a YYYY-MM-DD date."
+                ))
+            }),
+        },
+        None => Ok(None),
+    }
+}
+
+/// What a create or an update asks of automatic rotation, from
+/// `isAutoRotationEnabled` and `autoKeyRotationDetails`.
+fn rotation_request(
+    enabled: Option<bool>,
+    details: Option<AutoKeyRotationDetails>,
+) -> Result<RotationRequest, ApiError> {
+    let details_given = details.is_some();
+    let d = details.unwrap_or_default();
+    let field = |name: &str| format!("autoKeyRotationDetails.{name}");
+    Ok(RotationRequest {
+        enabled,
+        details_given,
+        interval_days: d.rotation_interval_in_days,
+        time_of_schedule_start: parse_date(
+            &field("timeOfScheduleStart"),
+            d.time_of_schedule_start.as_deref(),
+        )?,
+        time_of_next_rotation: parse_date(
+            &field("timeOfNextRotation"),
+            d.time_of_next_rotation.as_deref(),
+        )?,
+        time_of_last_rotation: parse_date(
+            &field("timeOfLastRotation"),
+            d.time_of_last_rotation.as_deref(),
+        )?,
+        last_rotation_status: d.last_rotation_status,
+        last_rotation_message: d.last_rotation_message,
+    })
+}
+
 /// `CreateKeyDetails`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,6 +155,10 @@ pub struct CreateKeyDetails {
     pub key_shape: KeyShape,
     /// `protectionMode` (default `HSM`).
     pub protection_mode: Option<ProtectionMode>,
+    /// `isAutoRotationEnabled` (VIRTUAL_PRIVATE vaults only).
+    pub is_auto_rotation_enabled: Option<bool>,
+    /// `autoKeyRotationDetails`.
+    pub auto_key_rotation_details: Option<AutoKeyRotationDetails>,
     /// Tags.
     #[serde(flatten)]
     pub tags: TagsIn,
@@ -73,6 +170,10 @@ pub struct CreateKeyDetails {
 pub struct UpdateKeyDetails {
     /// `displayName`.
     pub display_name: Option<String>,
+    /// `isAutoRotationEnabled` (VIRTUAL_PRIVATE vaults only).
+    pub is_auto_rotation_enabled: Option<bool>,
+    /// `autoKeyRotationDetails`: given fields replace the stored ones.
+    pub auto_key_rotation_details: Option<AutoKeyRotationDetails>,
     /// Tags.
     #[serde(flatten)]
     pub tags: TagsIn,
@@ -99,8 +200,15 @@ pub struct Key {
     time_of_deletion: Option<OffsetDateTime>,
     is_primary: bool,
     is_auto_rotation_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_key_rotation_details: Option<AutoKeyRotationDetails>,
     #[serde(flatten)]
     tags: TagsOut,
+}
+
+/// `isAutoRotationEnabled` of a key.
+fn auto_rotation_enabled(k: &DomainKey) -> bool {
+    k.auto_rotation.as_ref().is_some_and(|r| r.enabled)
 }
 
 impl From<&DomainKey> for Key {
@@ -117,7 +225,8 @@ impl From<&DomainKey> for Key {
             time_created: k.time_created,
             time_of_deletion: k.time_of_deletion,
             is_primary: true,
-            is_auto_rotation_enabled: false,
+            is_auto_rotation_enabled: auto_rotation_enabled(k),
+            auto_key_rotation_details: k.auto_rotation.as_ref().map(Into::into),
             tags: (&k.tags).into(),
         }
     }
@@ -174,7 +283,7 @@ impl From<&DomainVersion> for KeyVersion {
             time_created: v.time_created,
             time_of_deletion: v.time_of_deletion,
             is_primary: true,
-            is_auto_rotated: false,
+            is_auto_rotated: v.is_auto_rotated,
         }
     }
 }
@@ -183,11 +292,16 @@ fn key_reply(key: &DomainKey) -> Result<Reply, ApiError> {
     Ok(Reply::json(&Key::from(key))?.etag(&key.etag))
 }
 
-/// `CreateKey`: `POST /20180608/keys` at the vault's management endpoint.
+/// `CreateKey`: `POST /20180608/keys` at the vault's management endpoint,
+/// with its automatic rotation schedule when asked (`domain::key_rotation`).
 pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: CreateKeyDetails = ctx.json()?;
     ctx.known_compartment(app, &details.compartment_id)?;
     common::display_name(&details.display_name)?;
+    let rotation = rotation_request(
+        details.is_auto_rotation_enabled,
+        details.auto_key_rotation_details,
+    )?;
     let new = NewKey {
         compartment_id: details.compartment_id,
         display_name: details.display_name,
@@ -206,7 +320,10 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
                 scope.as_deref(),
                 now,
                 |tx, id| keys::get(tx, &vault.id, id, now),
-                |tx| keys::create(tx, &state.keyring, now, &region, &vault, new),
+                |tx| {
+                    let key = keys::create(tx, &state.keyring, now, &region, &vault, new)?;
+                    key_rotation::configure(tx, now, &vault, key, rotation)
+                },
                 |k| &k.id,
             )
         })
@@ -264,25 +381,35 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError>
             protection_mode: k.protection_mode,
             algorithm: k.key_shape.algorithm,
             time_created: k.time_created,
-            is_auto_rotation_enabled: false,
+            is_auto_rotation_enabled: auto_rotation_enabled(k),
             tags: (&k.tags).into(),
         })
         .collect();
     Ok(Reply::json(&items)?.next_page(next))
 }
 
-/// `UpdateKey`: `PUT /20180608/keys/{keyId}`.
+/// `UpdateKey`: `PUT /20180608/keys/{keyId}`: display name, tags and the
+/// automatic rotation schedule (`domain::key_rotation`).
 pub async fn update_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let mut details: UpdateKeyDetails = ctx.json()?;
     details.tags = details.tags.checked()?;
     if let Some(name) = &details.display_name {
         common::display_name(name)?;
     }
+    let rotation = rotation_request(
+        details.is_auto_rotation_enabled,
+        details.auto_key_rotation_details,
+    )?;
     let (current, if_match) = ctx.for_write(ctx.target.key())?;
+    let (vault, now) = (ctx.target.vault()?.clone(), ctx.now);
     let tags = details.tags.merge_into(&current.tags);
+    let name = details.display_name;
     let key = app
         .store
-        .write(move |tx| keys::update(tx, current, if_match.as_deref(), details.display_name, tags))
+        .write(move |tx| {
+            let key = keys::update(tx, current, if_match.as_deref(), name, tags)?;
+            key_rotation::configure(tx, now, &vault, key, rotation)
+        })
         .await?;
     key_reply(&key)
 }
