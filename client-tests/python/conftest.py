@@ -13,6 +13,7 @@ import os
 # expected 409s would make unrelated later calls fail without being sent.
 os.environ["OCI_SDK_DEFAULT_CIRCUITBREAKER_ENABLED"] = "false"
 
+import datetime  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
@@ -146,6 +147,60 @@ def start_extra_emulator(tmp_path_factory):
     finally:
         for emu in started:
             emu.stop()
+
+
+class ClockedEmulator:
+    """An emulator of its own whose clock a test may move (`POST /_emulator/time`), so the
+    session's shared emulator keeps the wall clock the other tests compute times from.
+    Times a test sends are computed from `now()`, the emulator's clock, never the wall's."""
+
+    def __init__(self, emu, config):
+        self.emulator = emu
+        self.base_url = emu.base_url
+        self._config = config
+        self.kms_vault = oci.key_management.KmsVaultClient(config, **_client_kwargs(emu.base_url))
+        self._clients = {}
+
+    def now(self):
+        """The emulator's current time (an aware datetime)."""
+        r = requests.get(self.base_url + "/_emulator/time", timeout=5)
+        r.raise_for_status()
+        return datetime.datetime.fromisoformat(r.json()["now"].replace("Z", "+00:00"))
+
+    def advance(self, days=0, seconds=0):
+        r = requests.post(self.base_url + "/_emulator/time",
+                          json={"advanceSeconds": int(days * 86400 + seconds)}, timeout=30)
+        assert r.status_code == 200, r.text
+
+    def mgmt(self, vault):
+        return self._client(oci.key_management.KmsManagementClient, vault.management_endpoint)
+
+    def crypto(self, vault):
+        return self._client(oci.key_management.KmsCryptoClient, vault.crypto_endpoint)
+
+    def _client(self, cls, endpoint):
+        if (cls, endpoint) not in self._clients:
+            self._clients[(cls, endpoint)] = cls(self._config, **_client_kwargs(endpoint))
+        return self._clients[(cls, endpoint)]
+
+    def vault(self, vault_type="DEFAULT"):
+        return self.kms_vault.create_vault(oci.key_management.models.CreateVaultDetails(
+            compartment_id=COMPARTMENT_ID, display_name=unique("vault"), vault_type=vault_type)).data
+
+    def key(self, vault, length=32, **details):
+        return self.mgmt(vault).create_key(oci.key_management.models.CreateKeyDetails(
+            compartment_id=COMPARTMENT_ID, display_name=unique("key"),
+            key_shape=oci.key_management.models.KeyShape(algorithm="AES", length=length), **details)).data
+
+
+@pytest.fixture(scope="module")
+def clocked(tmp_path_factory, oci_config):
+    """A ClockedEmulator shared by one test module (its clock only moves forward)."""
+    emu = start_emulator(tmp_path_factory.getbasetemp())
+    try:
+        yield ClockedEmulator(emu, oci_config)
+    finally:
+        emu.stop()
 
 
 @pytest.fixture(scope="session")

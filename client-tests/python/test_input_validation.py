@@ -94,3 +94,19 @@ def test_create_secret_refuses_what_it_cannot_honour(base_url, vault, aes_key, e
     listed = raw_request(base_url, "GET", "/20180608/secrets",
                          query={"compartmentId": COMPARTMENT_ID, "name": body["secretName"]})
     assert listed.json() == []
+
+
+@pytest.mark.parametrize("query", [
+    {"curveId": "BOGUS"},
+    {"curveId": "nist_p256"},
+    {"algorithm": "DES"},
+    {"length": "abc"},
+    {"length": "-1"},
+    {"protectionMode": "hsm"},
+])
+def test_list_keys_refuses_unknown_filter_values(base_url, vault, aes_key, query):
+    prefix = vault.management_endpoint[len(base_url):]
+    r = raw_request(base_url, "GET", prefix + "/20180608/keys", query=dict(query, compartmentId=COMPARTMENT_ID))
+    assert (r.status_code, r.json()["code"]) == (400, "InvalidParameter"), r.text
+    (name,) = query
+    assert name in r.json()["message"], r.text

@@ -87,6 +87,26 @@ def test_list_keys_paging(mgmt_client, vault, make_key):
     assert set(seen) == created
 
 
+def test_list_keys_filters_by_algorithm_length_and_curve(mgmt_client, vault, make_key):
+    k16, k32 = make_key(vault, length=16), make_key(vault, length=32)
+    client = mgmt_client(vault)
+
+    def listed(**filters):
+        return {k.id for k in list_all(client.list_keys, COMPARTMENT_ID, **filters)}
+
+    assert listed() == {k16.id, k32.id}
+    assert listed(length=16) == {k16.id}
+    assert listed(length=32) == {k32.id}
+    assert listed(length=24) == set()
+    assert listed(algorithm="AES") == {k16.id, k32.id}
+    assert listed(algorithm="RSA") == set()
+    assert listed(algorithm="AES", length=16, protection_mode="HSM") == {k16.id}
+    # AES keys have no curve, so no curveId filter matches them.
+    for curve in ("NIST_P256", "NIST_P384", "NIST_P521"):
+        assert listed(curve_id=curve) == set()
+        assert listed(curve_id=curve, algorithm="AES") == set()
+
+
 def test_update_key_display_name(mgmt_client, vault, aes_key):
     client = mgmt_client(vault)
     new_name = unique("renamed-key")

@@ -373,9 +373,10 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::KmsManagement,
         method: Method::POST,
         path: "/20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/cancelDeletion",
-        permissions: &[],
+        // Not in Oracle's per-API table; KEY_DELETE, as for CancelKeyDeletion.
+        permissions: &["KEY_DELETE"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ChangeKeyCompartment,
@@ -546,9 +547,10 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::KmsManagement,
         method: Method::POST,
         path: "/20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/scheduleDeletion",
-        permissions: &[],
+        // Not in Oracle's per-API table; KEY_DELETE, as for ScheduleKeyDeletion.
+        permissions: &["KEY_DELETE"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::UpdateKey,

@@ -397,6 +397,258 @@ async fn old_ciphertext_decrypts_after_rotation() {
     assert_eq!(fresh.body["keyVersionId"], rotated.body["id"]);
 }
 
+/// ScheduleKeyVersionDeletion on virtual time: the version is refused for
+/// crypto at once, is `DELETED` once its time passes (and then cannot be
+/// cancelled), and the key's current version is never scheduled.
+#[tokio::test]
+async fn a_key_version_deletion_completes_when_its_time_passes() {
+    let app = spawn_app();
+    let vault = app.vault().await;
+    let (mgmt, crypto) = (
+        TestApp::prefix(&vault, "managementEndpoint"),
+        TestApp::prefix(&vault, "cryptoEndpoint"),
+    );
+    let key = app
+        .call("POST", &format!("{mgmt}/20180608/keys"), Some(json!({"compartmentId": APPS, "displayName": "k", "keyShape": {"algorithm": "AES", "length": "32"}})))
+        .await
+        .body;
+    let key_id = key["id"].as_str().unwrap();
+    let first = key["currentKeyVersion"].as_str().unwrap();
+    let versions = format!("{mgmt}/20180608/keys/{key_id}/keyVersions");
+    let sealed = app
+        .call(
+            "POST",
+            &format!("{crypto}/20180608/encrypt"),
+            Some(json!({"keyId": key_id, "plaintext": B64.encode("old")})),
+        )
+        .await
+        .body;
+
+    let current = app
+        .call(
+            "POST",
+            &format!("{versions}/{first}/actions/scheduleDeletion"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (current.status, current.code()),
+        (StatusCode::CONFLICT, "IncorrectState")
+    );
+    assert!(current.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("current version"));
+
+    let second = app.call("POST", &versions, None).await.body;
+    let at = oci_vault_emulator::services::common::format_time(
+        app.state.clock.now() + time::Duration::days(8),
+    );
+    let scheduled = app
+        .call(
+            "POST",
+            &format!("{versions}/{first}/actions/scheduleDeletion"),
+            Some(json!({"timeOfDeletion": at})),
+        )
+        .await;
+    assert_eq!(scheduled.status, StatusCode::OK, "{:?}", scheduled.body);
+    assert_eq!(scheduled.body["lifecycleState"], "PENDING_DELETION");
+    assert_eq!(scheduled.body["timeOfDeletion"], at.as_str());
+    let decrypt = app
+        .call(
+            "POST",
+            &format!("{crypto}/20180608/decrypt"),
+            Some(json!({"keyId": key_id, "ciphertext": sealed["ciphertext"]})),
+        )
+        .await;
+    assert_eq!(
+        (decrypt.status, decrypt.code()),
+        (StatusCode::CONFLICT, "IncorrectState")
+    );
+    let pinned = app
+        .call(
+            "POST",
+            &format!("{crypto}/20180608/encrypt"),
+            Some(json!({"keyId": key_id, "keyVersionId": first, "plaintext": B64.encode("x")})),
+        )
+        .await;
+    assert_eq!(
+        (pinned.status, pinned.code()),
+        (StatusCode::CONFLICT, "IncorrectState")
+    );
+    let fresh = app
+        .call(
+            "POST",
+            &format!("{crypto}/20180608/encrypt"),
+            Some(json!({"keyId": key_id, "plaintext": B64.encode("new")})),
+        )
+        .await;
+    assert_eq!(fresh.body["keyVersionId"], second["id"]);
+
+    app.state.clock.advance(8 * 86_400 + 60).unwrap();
+    let got = app.call("GET", &format!("{versions}/{first}"), None).await;
+    assert_eq!(got.body["lifecycleState"], "DELETED");
+    let listed = app.call("GET", &versions, None).await.body;
+    let states: Vec<(&str, &str)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap(),
+                v["lifecycleState"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            (second["id"].as_str().unwrap(), "ENABLED"),
+            (first, "DELETED")
+        ]
+    );
+    let cancel = app
+        .call(
+            "POST",
+            &format!("{versions}/{first}/actions/cancelDeletion"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (cancel.status, cancel.code()),
+        (StatusCode::CONFLICT, "IncorrectState")
+    );
+}
+
+/// Automatic rotation on virtual time, in a VIRTUAL_PRIVATE vault: a key
+/// named by a request gets the rotations its schedule passed (one per
+/// scheduled day, dated that day), and moving the clock through
+/// `/_emulator/time` makes them for keys no request names.
+#[tokio::test]
+async fn automatic_rotation_makes_one_version_per_scheduled_day_passed() {
+    let app = spawn_app();
+    let vault = app
+        .call(
+            "POST",
+            "/20180608/vaults",
+            Some(json!({"compartmentId": APPS, "displayName": "vpv", "vaultType": "VIRTUAL_PRIVATE"})),
+        )
+        .await
+        .body;
+    let mgmt = TestApp::prefix(&vault, "managementEndpoint");
+    let created = app
+        .call(
+            "POST",
+            &format!("{mgmt}/20180608/keys"),
+            Some(json!({"compartmentId": APPS, "displayName": "k",
+                        "keyShape": {"algorithm": "AES", "length": 32},
+                        "isAutoRotationEnabled": true,
+                        "autoKeyRotationDetails": {"rotationIntervalInDays": "60"}})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{:?}", created.body);
+    let key = created.body;
+    let key_id = key["id"].as_str().unwrap();
+    let today = app.state.clock.now().replace_time(time::Time::MIDNIGHT);
+    let day =
+        |n: i64| oci_vault_emulator::services::common::format_time(today + time::Duration::days(n));
+    assert_eq!(key["isAutoRotationEnabled"], true);
+    assert_eq!(
+        key["autoKeyRotationDetails"],
+        json!({"rotationIntervalInDays": 60, "timeOfScheduleStart": day(0), "timeOfNextRotation": day(60)})
+    );
+    let versions = format!("{mgmt}/20180608/keys/{key_id}/keyVersions?sortOrder=ASC");
+
+    app.state.clock.advance(61 * 86_400).unwrap();
+    let got = app
+        .call("GET", &format!("{mgmt}/20180608/keys/{key_id}"), None)
+        .await
+        .body;
+    let listed = app.call("GET", &versions, None).await.body;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(got["currentKeyVersion"], listed[1]["id"]);
+    assert_eq!(
+        (&listed[0]["isAutoRotated"], &listed[1]["isAutoRotated"]),
+        (&json!(false), &json!(true))
+    );
+    assert_eq!(listed[1]["timeCreated"], day(60).as_str());
+    let details = &got["autoKeyRotationDetails"];
+    assert_eq!(
+        (
+            &details["timeOfLastRotation"],
+            &details["timeOfNextRotation"],
+            &details["lastRotationStatus"]
+        ),
+        (&json!(day(60)), &json!(day(120)), &json!("SUCCESS"))
+    );
+
+    app.state.clock.advance(30 * 86_400).unwrap();
+    let listed = app.call("GET", &versions, None).await.body;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+
+    // Day 91 → day 291 passes days 120, 180 and 240: three more versions,
+    // made by the clock move itself (the state export reads no key).
+    let moved = app
+        .admin_call(
+            "POST",
+            "/_emulator/time",
+            Some(json!({"advanceSeconds": 200 * 86_400})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    let state = app.admin_call("GET", "/_emulator/state", None).await.body;
+    let made: Vec<&str> = state["keyVersions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["keyId"] == key_id)
+        .map(|v| v["timeCreated"].as_str().unwrap())
+        .collect();
+    assert_eq!(made.len(), 5, "{made:?}");
+    let got = app
+        .call("GET", &format!("{mgmt}/20180608/keys/{key_id}"), None)
+        .await
+        .body;
+    let listed = app.call("GET", &versions, None).await.body;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 5);
+    let created_days: Vec<&str> = listed[1..]
+        .iter()
+        .map(|v| v["timeCreated"].as_str().unwrap())
+        .collect();
+    assert_eq!(created_days, vec![day(60), day(120), day(180), day(240)]);
+    assert_eq!(got["currentKeyVersion"], listed[4]["id"]);
+    assert_eq!(
+        got["autoKeyRotationDetails"]["timeOfNextRotation"],
+        day(300).as_str()
+    );
+
+    // A disabled key's scheduled day fails the rotation and moves on.
+    let disabled = app
+        .call(
+            "POST",
+            &format!("{mgmt}/20180608/keys/{key_id}/actions/disable"),
+            None,
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{:?}", disabled.body);
+    app.state.clock.advance(10 * 86_400).unwrap();
+    let got = app
+        .call("GET", &format!("{mgmt}/20180608/keys/{key_id}"), None)
+        .await
+        .body;
+    let details = &got["autoKeyRotationDetails"];
+    assert_eq!(details["lastRotationStatus"], "FAILED");
+    assert_eq!(details["timeOfLastRotation"], day(240).as_str());
+    assert_eq!(details["timeOfNextRotation"], day(360).as_str());
+    assert!(details["lastRotationMessage"]
+        .as_str()
+        .unwrap()
+        .contains("DISABLED"));
+    assert_eq!(got["currentKeyVersion"], listed[4]["id"]);
+}
+
 /// The decision recorded for the request that got `answer`.
 async fn decision_of(app: &TestApp, answer: &Answer) -> Value {
     let id = answer.headers["opc-request-id"]
@@ -855,6 +1107,18 @@ async fn every_implemented_operation_resolves_its_target() {
         (
             "GET",
             format!("{mgmt}/20180608/keys/{k}/keyVersions/{kv}"),
+            None,
+            "VK",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/{k}/keyVersions/{kv}/actions/scheduleDeletion"),
+            None,
+            "VK",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/{k}/keyVersions/{kv}/actions/cancelDeletion"),
             None,
             "VK",
         ),

@@ -12,6 +12,7 @@ use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::key_rotation::AutoRotation;
 use super::vaults::Vault;
 use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
 use crate::crypto::asymmetric::{self, Curve, Kind};
@@ -272,6 +273,10 @@ pub struct Key {
     /// Whether the pending deletion came from the vault's (cancelled with it).
     #[serde(default)]
     pub scheduled_with_vault: bool,
+    /// `isAutoRotationEnabled` and `autoKeyRotationDetails`; `None` until a
+    /// schedule is set (see `domain::key_rotation`).
+    #[serde(default)]
+    pub auto_rotation: Option<AutoRotation>,
     /// Tags.
     pub tags: Tags,
     /// The current etag.
@@ -347,9 +352,23 @@ pub struct KeyVersion {
     /// none; they are kept, not dropped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
+    /// `isAutoRotated`: made by the key's automatic rotation.
+    #[serde(default)]
+    pub is_auto_rotated: bool,
 }
 
 impl KeyVersion {
+    /// Applies a deletion whose time has passed (`PENDING_DELETION` →
+    /// `DELETED`), as [`Key::settle`] does for keys.
+    pub fn settle(mut self, now: OffsetDateTime) -> Self {
+        if self.lifecycle_state == KeyState::PendingDeletion
+            && self.time_of_deletion.is_some_and(|t| t <= now)
+        {
+            self.lifecycle_state = KeyState::Deleted;
+        }
+        self
+    }
+
     /// The version's etag: derived from its state (OCI sends one on
     /// `GetKeyVersion` and `CreateKeyVersion`; it changes when the version
     /// does, here when its lifecycle state or deletion time changes).
@@ -399,7 +418,10 @@ pub fn save(tx: &Transaction<'_>, key: &Key) -> Result<()> {
     Ok(())
 }
 
-fn new_version(
+/// Adds a new key version of `key` with fresh material of its shape,
+/// created at `now` (not yet the key's current version: the caller sets
+/// that).
+pub fn new_version(
     tx: &Transaction<'_>,
     keyring: &Keyring,
     now: OffsetDateTime,
@@ -412,10 +434,7 @@ fn new_version(
     let mut version = insert_version(tx, keyring, now, id, key, material)?;
     if origin != Origin::Internal {
         version.origin = origin;
-        tx.execute(
-            "UPDATE key_versions SET doc = ?2 WHERE id = ?1",
-            params![version.id, store::doc(&version)?],
-        )?;
+        update_version(tx, &version)?;
     }
     Ok(version)
 }
@@ -445,6 +464,7 @@ pub fn insert_version(
         public_key,
         origin: Origin::Internal,
         tags: None,
+        is_auto_rotated: false,
     };
     let seq: i64 = tx.query_row(
         "SELECT coalesce(max(seq), 0) + 1 FROM key_versions WHERE key_id = ?1",
@@ -463,6 +483,16 @@ pub fn save_version(tx: &Transaction<'_>, version: &KeyVersion, seq: i64) -> Res
     tx.execute(
         "INSERT INTO key_versions (id, key_id, seq, doc) VALUES (?1, ?2, ?3, ?4)",
         params![version.id, version.key_id, seq, store::doc(version)?],
+    )?;
+    Ok(())
+}
+
+/// Rewrites an existing key version row (its lifecycle changed); its order
+/// among the key's versions stays.
+pub fn update_version(tx: &Transaction<'_>, version: &KeyVersion) -> Result<()> {
+    tx.execute(
+        "UPDATE key_versions SET doc = ?2 WHERE id = ?1",
+        params![version.id, store::doc(version)?],
     )?;
     Ok(())
 }
@@ -498,6 +528,7 @@ pub fn create(
         time_of_deletion: None,
         state_before_deletion: None,
         scheduled_with_vault: false,
+        auto_rotation: None,
         tags: new.tags,
         etag: new_etag(),
     };
@@ -695,10 +726,7 @@ pub fn import_version(
     let mut version = new_version(tx, keyring, now, region, &key, material, Origin::External)?;
     if tags != Tags::default() {
         version.tags = Some(tags);
-        tx.execute(
-            "UPDATE key_versions SET doc = ?2 WHERE id = ?1",
-            params![version.id, store::doc(&version)?],
-        )?;
+        update_version(tx, &version)?;
     }
     key.current_key_version = version.id.clone();
     key.etag = new_etag();
@@ -706,26 +734,35 @@ pub fn import_version(
     Ok(version)
 }
 
-/// `ListKeyVersions`: a key's versions, oldest first.
-pub fn versions(tx: &Transaction<'_>, key_id: &str) -> Result<Vec<KeyVersion>> {
-    Ok(store::query_docs(
+/// `ListKeyVersions`: a key's versions, oldest first, settled at `now`.
+pub fn versions(
+    tx: &Transaction<'_>,
+    key_id: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<KeyVersion>> {
+    let versions: Vec<KeyVersion> = store::query_docs(
         tx,
         "SELECT doc FROM key_versions WHERE key_id = ?1 ORDER BY seq",
         params![key_id],
-    )?)
+    )?;
+    Ok(versions.into_iter().map(|v| v.settle(now)).collect())
 }
 
 /// The key version a crypto call uses: `version_id` when given (it must be
 /// a version of `key`, else 400 `InvalidParameter`), else the current one.
-/// The key must be `ENABLED` and the version too (409 `IncorrectState`).
+/// The key must be `ENABLED` and the version too, settled at `now`: a
+/// version `PENDING_DELETION` or `DELETED` (ScheduleKeyVersionDeletion)
+/// neither encrypts nor decrypts (409 `IncorrectState`, as for a key that
+/// is not `ENABLED`).
 pub fn usable_version(
     tx: &Transaction<'_>,
     key: &Key,
     version_id: Option<&str>,
+    now: OffsetDateTime,
 ) -> Result<KeyVersion> {
     key.ensure_usable()?;
     let wanted = version_id.unwrap_or(&key.current_key_version);
-    let version = version(tx, &key.id, wanted).map_err(|_| {
+    let version = version_at(tx, &key.id, wanted, now).map_err(|_| {
         Error::InvalidParameter(format!(
             "keyVersionId {wanted} is not a version of key {}.",
             key.id
@@ -741,10 +778,21 @@ pub fn usable_version(
     Ok(version)
 }
 
-/// A key version by OCID if it belongs to `key_id`; 404 otherwise.
+/// A key version by OCID if it belongs to `key_id`, as stored (a deletion
+/// whose time passed is not applied; see [`version_at`]); 404 otherwise.
 pub fn version(tx: &Transaction<'_>, key_id: &str, version_id: &str) -> Result<KeyVersion> {
     match store::get::<KeyVersion>(tx, &KEY_VERSIONS, version_id)? {
         Some(v) if v.key_id == key_id => Ok(v),
         _ => Err(Error::NotFound),
     }
+}
+
+/// [`version`], settled at `now` (what `GetKeyVersion` answers).
+pub fn version_at(
+    tx: &Transaction<'_>,
+    key_id: &str,
+    version_id: &str,
+    now: OffsetDateTime,
+) -> Result<KeyVersion> {
+    Ok(version(tx, key_id, version_id)?.settle(now))
 }

@@ -10,6 +10,8 @@
 //! made by a concurrent request.
 
 pub mod catalog;
+pub mod key_rotation;
+pub mod key_version_deletion;
 pub mod keys;
 pub mod retry;
 pub mod secrets;

@@ -365,6 +365,7 @@ fn seed_key(
         time_of_deletion: None,
         state_before_deletion: None,
         scheduled_with_vault: false,
+        auto_rotation: None,
         tags: Tags::default(),
         etag: new_etag(),
     };

@@ -87,7 +87,7 @@ struct MoveTime {
 }
 
 /// `POST /_emulator/time`: moves the clock. Scheduled deletions whose time
-/// passes complete. Moving before the newest existing event (a resource's
+/// passes complete, and automatic key rotations whose day passes are made. Moving before the newest existing event (a resource's
 /// creation) is a 400, since it would make history run backwards.
 async fn move_time(
     State(app): State<AppState>,
@@ -128,6 +128,19 @@ async fn move_time(
             app.set_clock_offset(from_wall.whole_seconds())
                 .map_err(|e| ApiError::invalid(format!("set: {e}.")))?;
         }
+    }
+    // Automatic key rotations the move passed happen now, so snapshots and
+    // the console show them too (a request naming a key would apply its
+    // own in any case).
+    let (state, now) = (app.clone(), app.clock.now());
+    let rotated = app
+        .store
+        .write(move |tx| {
+            domain::key_rotation::rotate_all_due(tx, &state.keyring, now, &state.config.region)
+        })
+        .await?;
+    if rotated > 0 {
+        tracing::info!(versions = rotated, "automatic key rotations applied");
     }
     Ok(get_time(State(app)).await.into_response())
 }

@@ -158,11 +158,12 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             }
         };
 
-        // Resolve the target, once, at the request's time.
+        // Resolve the target, once, at the request's time (a key's due
+        // automatic rotation applied first).
         let now = app.clock.now();
         let query = parts.uri.query().unwrap_or("");
         let named = Named::of(op, &params, query, &body, endpoint.vault_key());
-        let target: &Target = match app.store.read(|tx| resolve::resolve(tx, &named, now)).await {
+        let target: &Target = match resolve::resolve_settled(app, &named, now).await {
             Ok(target) => record.target.insert(target),
             Err(e) => break 'stages Err(e.into()),
         };

@@ -3,14 +3,47 @@
 //! secret's name, a vault's endpoint key) into the resources themselves
 //! ([`Target`]), in one read transaction, settled at the request's time.
 //! Faults, IAM and the handlers all take that `Target`.
+//!
+//! [`resolve_settled`] is what the pipeline calls: settling a key's
+//! automatic rotation needs a write (new key versions), so a key whose
+//! rotation has come gets it first, then the target is read.
 
 use rusqlite::Transaction;
 use time::OffsetDateTime;
 
 use crate::domain::target::Target;
-use crate::domain::{keys, secrets, vaults, Result};
+use crate::domain::{key_rotation, keys, secrets, vaults, Result};
 use crate::iam::authz::{Resource, Targets};
 use crate::operation::Named;
+use crate::state::AppState;
+
+/// [`resolve`] at `now`, after the time-driven changes that need a write:
+/// when the key the request names has an automatic rotation due by `now`
+/// ([`key_rotation::is_due`]), one write applies it
+/// ([`key_rotation::rotate_due`]) and the target is read again, so the
+/// handler, IAM and faults all see the rotated key. Otherwise this is the
+/// one read it always was.
+///
+/// # Errors
+/// A store failure.
+pub async fn resolve_settled(app: &AppState, named: &Named, now: OffsetDateTime) -> Result<Target> {
+    let target = app.store.read(|tx| resolve(tx, named, now)).await?;
+    let due = target
+        .key
+        .as_ref()
+        .filter(|k| key_rotation::is_due(k, now))
+        .map(|k| k.id.clone());
+    let Some(key_id) = due else {
+        return Ok(target);
+    };
+    let state = app.clone();
+    app.store
+        .write(move |tx| {
+            key_rotation::rotate_due(tx, &state.keyring, now, &state.config.region, &key_id)
+        })
+        .await?;
+    app.store.read(|tx| resolve(tx, named, now)).await
+}
 
 /// Loads what `named` names (see [`Target`] for each field's rule).
 ///

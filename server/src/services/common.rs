@@ -249,3 +249,144 @@ pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<OffsetDateT
         })
         .transpose()
 }
+
+/// Integer request fields as OCI's (Jackson-based) services read them: a
+/// JSON number, or a JSON string holding one. Oracle's own CLI samples send
+/// `"keyShape":{"algorithm":"AES","length":"16"}` and OCI accepts it, so
+/// every integer field of a request model this emulator parses goes
+/// through here: `#[serde(deserialize_with = "common::int")]`, or
+/// [`opt_int`] with `#[serde(default)]` for an optional field.
+///
+/// Accepted: `16`, `16.0` (an integral JSON number, as Jackson takes it),
+/// `"16"` and `" 16 "` (surrounding blanks trimmed). Refused, as 400
+/// `InvalidParameter` naming the field (through `services::parse_json`,
+/// which also redacts the string): `"16a"`, `""`, `16.5`, `true`, a value
+/// out of the field's range.
+pub fn int<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Int,
+{
+    deserializer.deserialize_any(IntVisitor(std::marker::PhantomData))
+}
+
+/// [`int`] for an `Option` field (`null` or absent → `None`; pair it with
+/// `#[serde(default)]`).
+pub fn opt_int<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Int,
+{
+    struct Lenient<T>(T);
+    impl<'de, T: Int> Deserialize<'de> for Lenient<T> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            int(d).map(Lenient)
+        }
+    }
+    Ok(Option::<Lenient<T>>::deserialize(deserializer)?.map(|l| l.0))
+}
+
+/// The integer types [`int`] reads (`u16`, `u32`, `u64`, `i64`).
+pub trait Int: Sized + TryFrom<u64> + TryFrom<i64> + std::str::FromStr {}
+impl Int for u16 {}
+impl Int for u32 {}
+impl Int for u64 {}
+impl Int for i64 {}
+
+struct IntVisitor<T>(std::marker::PhantomData<T>);
+
+const EXPECTED_INT: &str = "an integer (a JSON number or a string of decimal digits)";
+
+impl<T: Int> serde::de::Visitor<'_> for IntVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(EXPECTED_INT)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        T::try_from(v).map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        T::try_from(v).map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+        let unexpected = || E::invalid_value(serde::de::Unexpected::Float(v), &self);
+        // Exact in f64 up to 2^53; anything beyond is no field's value.
+        if v.fract() != 0.0 || v.abs() > 9_007_199_254_740_992.0 {
+            return Err(unexpected());
+        }
+        if v < 0.0 {
+            T::try_from(v as i64).map_err(|_| unexpected())
+        } else {
+            T::try_from(v as u64).map_err(|_| unexpected())
+        }
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        v.trim()
+            .parse::<T>()
+            .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Shape {
+        #[serde(deserialize_with = "int")]
+        length: u32,
+        #[serde(default, deserialize_with = "opt_int")]
+        interval: Option<u16>,
+    }
+
+    fn parse(body: &str) -> Result<Shape, (ErrorCode, String)> {
+        crate::services::parse_json::<Shape>(body.as_bytes())
+            .map_err(|e| (e.code, e.message.into_owned()))
+    }
+
+    #[test]
+    fn integers_may_come_as_numbers_or_numeric_strings() {
+        for (body, length, interval) in [
+            (r#"{"length": 16}"#, 16, None),
+            (r#"{"length": "16"}"#, 16, None),
+            (r#"{"length": " 24 ", "interval": "90"}"#, 24, Some(90)),
+            (r#"{"length": 32.0, "interval": 365}"#, 32, Some(365)),
+            (r#"{"length": "32", "interval": null}"#, 32, None),
+        ] {
+            let shape = parse(body).unwrap();
+            assert_eq!((shape.length, shape.interval), (length, interval), "{body}");
+        }
+    }
+
+    #[test]
+    fn non_numeric_strings_are_invalid_parameters_that_do_not_echo_the_value() {
+        for (body, field) in [
+            (r#"{"length": "sixteen"}"#, "length"),
+            (r#"{"length": ""}"#, "length"),
+            (r#"{"length": "16.5"}"#, "length"),
+            (r#"{"length": 16.5}"#, "length"),
+            (r#"{"length": -1}"#, "length"),
+            (r#"{"length": "4294967296"}"#, "length"),
+            (r#"{"length": true}"#, "length"),
+            (r#"{"length": 16, "interval": "70000"}"#, "interval"),
+            (r#"{"length": 16, "interval": "9x"}"#, "interval"),
+        ] {
+            let (code, message) = parse(body).unwrap_err();
+            assert_eq!(code, ErrorCode::InvalidParameter, "{body}: {message}");
+            assert!(message.contains(field), "{body}: {message}");
+            assert!(message.contains("expected an integer"), "{body}: {message}");
+            for echoed in ["sixteen", "16.5", "4294967296", "70000", "9x"] {
+                if body.contains(&format!("\"{echoed}\"")) {
+                    assert!(!message.contains(echoed), "{body}: {message}");
+                }
+            }
+        }
+    }
+}

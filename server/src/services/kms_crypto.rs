@@ -294,10 +294,10 @@ async fn usable_version(
     ctx: &Ctx<'_>,
     version_id: Option<String>,
 ) -> Result<KeyVersion, ApiError> {
-    let key = ctx.target.key()?.clone();
+    let (key, now) = (ctx.target.key()?.clone(), ctx.now);
     Ok(app
         .store
-        .read(move |tx| keys::usable_version(tx, &key, version_id.as_deref()))
+        .read(move |tx| keys::usable_version(tx, &key, version_id.as_deref(), now))
         .await?)
 }
 

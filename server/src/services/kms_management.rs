@@ -10,6 +10,8 @@ use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
 use crate::crypto::KeyBytes;
+use crate::domain::key_rotation::{self, AutoRotation, RotationRequest, RotationStatus};
+use crate::domain::key_version_deletion;
 use crate::domain::keys::{
     self, Algorithm, CurveId, Key as DomainKey, KeyShape as DomainShape, KeyState,
     KeyVersion as DomainVersion, NewKey, Origin, ProtectionMode,
@@ -26,7 +28,8 @@ use crate::state::AppState;
 pub struct KeyShape {
     /// `AES`, `RSA` or `ECDSA`.
     pub algorithm: Algorithm,
-    /// Bytes.
+    /// Bytes (a JSON number or a numeric string, see [`common::int`]).
+    #[serde(deserialize_with = "common::int")]
     pub length: u32,
     /// `NIST_P256`, `NIST_P384` or `NIST_P521` (ECDSA only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,6 +67,98 @@ pub async fn new_material(shape: DomainShape) -> Result<KeyBytes, ApiError> {
         .map_err(ApiError::from)
 }
 
+/// `AutoKeyRotationDetails`, as sent (`CreateKeyDetails`,
+/// `UpdateKeyDetails`) and answered (`Key`). Times are RFC 3339 date-times
+/// or `YYYY-MM-DD` dates; KMS keeps only the day (see
+/// `domain::key_rotation` for the rules).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoKeyRotationDetails {
+    /// `rotationIntervalInDays`: 60–365 (a number or a numeric string).
+    #[serde(
+        default,
+        deserialize_with = "common::opt_int",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rotation_interval_in_days: Option<u64>,
+    /// `timeOfScheduleStart` (default today).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_of_schedule_start: Option<String>,
+    /// `timeOfNextRotation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_of_next_rotation: Option<String>,
+    /// `timeOfLastRotation` (set by the service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_of_last_rotation: Option<String>,
+    /// `lastRotationStatus` (set by the service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_rotation_status: Option<RotationStatus>,
+    /// `lastRotationMessage` (set by the service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_rotation_message: Option<String>,
+}
+
+impl From<&AutoRotation> for AutoKeyRotationDetails {
+    fn from(r: &AutoRotation) -> Self {
+        Self {
+            rotation_interval_in_days: Some(u64::from(r.interval_days)),
+            time_of_schedule_start: Some(common::format_time(r.time_of_schedule_start)),
+            time_of_next_rotation: r.time_of_next_rotation.map(common::format_time),
+            time_of_last_rotation: r.time_of_last_rotation.map(common::format_time),
+            last_rotation_status: r.last_rotation_status,
+            last_rotation_message: r.last_rotation_message.clone(),
+        }
+    }
+}
+
+/// A rotation date as sent: an RFC 3339 date-time, or a `YYYY-MM-DD` date
+/// (midnight UTC; the SDK docstrings call these fields dates). 400
+/// `InvalidParameter` naming `field` otherwise.
+fn parse_date(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
+    let date_only = time::macros::format_description!("[year]-[month]-[day]");
+    match value {
+        Some(text) => match time::Date::parse(text, date_only) {
+            Ok(date) => Ok(Some(date.midnight().assume_utc())),
+            Err(_) => common::parse_time(field, Some(text)).map_err(|_| {
+                ApiError::invalid(format!(
+                    "{field} must be an RFC 3339 date-time or a YYYY-MM-DD date."
+                ))
+            }),
+        },
+        None => Ok(None),
+    }
+}
+
+/// What a create or an update asks of automatic rotation, from
+/// `isAutoRotationEnabled` and `autoKeyRotationDetails`.
+fn rotation_request(
+    enabled: Option<bool>,
+    details: Option<AutoKeyRotationDetails>,
+) -> Result<RotationRequest, ApiError> {
+    let details_given = details.is_some();
+    let d = details.unwrap_or_default();
+    let field = |name: &str| format!("autoKeyRotationDetails.{name}");
+    Ok(RotationRequest {
+        enabled,
+        details_given,
+        interval_days: d.rotation_interval_in_days,
+        time_of_schedule_start: parse_date(
+            &field("timeOfScheduleStart"),
+            d.time_of_schedule_start.as_deref(),
+        )?,
+        time_of_next_rotation: parse_date(
+            &field("timeOfNextRotation"),
+            d.time_of_next_rotation.as_deref(),
+        )?,
+        time_of_last_rotation: parse_date(
+            &field("timeOfLastRotation"),
+            d.time_of_last_rotation.as_deref(),
+        )?,
+        last_rotation_status: d.last_rotation_status,
+        last_rotation_message: d.last_rotation_message,
+    })
+}
+
 /// `CreateKeyDetails`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,6 +171,10 @@ pub struct CreateKeyDetails {
     pub key_shape: KeyShape,
     /// `protectionMode` (default `HSM`).
     pub protection_mode: Option<ProtectionMode>,
+    /// `isAutoRotationEnabled` (VIRTUAL_PRIVATE vaults only).
+    pub is_auto_rotation_enabled: Option<bool>,
+    /// `autoKeyRotationDetails`.
+    pub auto_key_rotation_details: Option<AutoKeyRotationDetails>,
     /// Tags.
     #[serde(flatten)]
     pub tags: TagsIn,
@@ -87,6 +186,10 @@ pub struct CreateKeyDetails {
 pub struct UpdateKeyDetails {
     /// `displayName`.
     pub display_name: Option<String>,
+    /// `isAutoRotationEnabled` (VIRTUAL_PRIVATE vaults only).
+    pub is_auto_rotation_enabled: Option<bool>,
+    /// `autoKeyRotationDetails`: given fields replace the stored ones.
+    pub auto_key_rotation_details: Option<AutoKeyRotationDetails>,
     /// Tags.
     #[serde(flatten)]
     pub tags: TagsIn,
@@ -113,8 +216,15 @@ pub struct Key {
     time_of_deletion: Option<OffsetDateTime>,
     is_primary: bool,
     is_auto_rotation_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_key_rotation_details: Option<AutoKeyRotationDetails>,
     #[serde(flatten)]
     tags: TagsOut,
+}
+
+/// `isAutoRotationEnabled` of a key.
+fn auto_rotation_enabled(k: &DomainKey) -> bool {
+    k.auto_rotation.as_ref().is_some_and(|r| r.enabled)
 }
 
 impl From<&DomainKey> for Key {
@@ -131,7 +241,8 @@ impl From<&DomainKey> for Key {
             time_created: k.time_created,
             time_of_deletion: k.time_of_deletion,
             is_primary: true,
-            is_auto_rotation_enabled: false,
+            is_auto_rotation_enabled: auto_rotation_enabled(k),
+            auto_key_rotation_details: k.auto_rotation.as_ref().map(Into::into),
             tags: (&k.tags).into(),
         }
     }
@@ -191,7 +302,7 @@ impl From<&DomainVersion> for KeyVersion {
             time_of_deletion: v.time_of_deletion,
             public_key: v.public_key.clone(),
             is_primary: true,
-            is_auto_rotated: false,
+            is_auto_rotated: v.is_auto_rotated,
         }
     }
 }
@@ -200,13 +311,18 @@ fn key_reply(key: &DomainKey) -> Result<Reply, ApiError> {
     Ok(Reply::json(&Key::from(key))?.etag(&key.etag))
 }
 
-/// `CreateKey`: `POST /20180608/keys` at the vault's management endpoint.
+/// `CreateKey`: `POST /20180608/keys` at the vault's management endpoint,
+/// with its automatic rotation schedule when asked (`domain::key_rotation`).
 pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: CreateKeyDetails = ctx.json()?;
     ctx.known_compartment(app, &details.compartment_id)?;
     common::display_name(&details.display_name)?;
     let key_shape = details.key_shape.parse()?;
     let material = new_material(key_shape).await?;
+    let rotation = rotation_request(
+        details.is_auto_rotation_enabled,
+        details.auto_key_rotation_details,
+    )?;
     let new = NewKey {
         compartment_id: details.compartment_id,
         display_name: details.display_name,
@@ -226,7 +342,11 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
                 scope.as_deref(),
                 now,
                 |tx, id| keys::get(tx, &vault.id, id, now),
-                |tx| keys::create(tx, &state.keyring, now, &region, &vault, new, &material),
+                |tx| {
+                    let key =
+                        keys::create(tx, &state.keyring, now, &region, &vault, new, &material)?;
+                    key_rotation::configure(tx, now, &vault, key, rotation)
+                },
                 |k| &k.id,
             )
         })
@@ -239,13 +359,19 @@ pub async fn get_key(_app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
     key_reply(ctx.target.key()?)
 }
 
-/// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only.
+/// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only,
+/// filtered by `algorithm` (AES, RSA, ECDSA), `protectionMode` (HSM,
+/// SOFTWARE, EXTERNAL), `length` (bytes, a non-negative integer) and
+/// `curveId` (NIST_P256, NIST_P384, NIST_P521), as in the SDK's `list_keys`;
+/// any other value of those is 400 `InvalidParameter`.
 pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let compartment = ctx.required_query("compartmentId")?;
     ctx.known_compartment(app, &compartment)?;
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
     let algorithm = ctx.query_enum("algorithm", &["AES", "RSA", "ECDSA"])?;
     let protection = ctx.query_enum("protectionMode", &["HSM", "SOFTWARE", "EXTERNAL"])?;
+    let curve = ctx.query_enum("curveId", &["NIST_P256", "NIST_P384", "NIST_P521"])?;
+    let length = ctx.query_number("length")?;
     let (vault_id, now) = (ctx.target.vault()?.id.clone(), ctx.now);
     let mut all = app
         .store
@@ -257,8 +383,13 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError>
     if let Some(protection) = protection {
         all.retain(|k| k.protection_mode.as_str() == protection);
     }
-    if let Some(length) = ctx.query_number("length")? {
+    if let Some(length) = length {
         all.retain(|k| u64::from(k.key_shape.length) == length);
+    }
+    if let Some(curve) = curve {
+        // Read from the key's shape as answered, so a key without a curve
+        // (every AES and RSA key) never matches a curveId filter.
+        all.retain(|k| k.key_shape.curve_id.map(CurveId::as_str) == Some(curve.as_str()));
     }
     sort.apply(&mut all, |x| (x.time_created, &x.display_name, &x.id));
     let (page, next) = common::paginate(all, ctx)?;
@@ -273,25 +404,35 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError>
             protection_mode: k.protection_mode,
             algorithm: k.key_shape.algorithm,
             time_created: k.time_created,
-            is_auto_rotation_enabled: false,
+            is_auto_rotation_enabled: auto_rotation_enabled(k),
             tags: (&k.tags).into(),
         })
         .collect();
     Ok(Reply::json(&items)?.next_page(next))
 }
 
-/// `UpdateKey`: `PUT /20180608/keys/{keyId}`.
+/// `UpdateKey`: `PUT /20180608/keys/{keyId}`: display name, tags and the
+/// automatic rotation schedule (`domain::key_rotation`).
 pub async fn update_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let mut details: UpdateKeyDetails = ctx.json()?;
     details.tags = details.tags.checked()?;
     if let Some(name) = &details.display_name {
         common::display_name(name)?;
     }
+    let rotation = rotation_request(
+        details.is_auto_rotation_enabled,
+        details.auto_key_rotation_details,
+    )?;
     let (current, if_match) = ctx.for_write(ctx.target.key())?;
+    let (vault, now) = (ctx.target.vault()?.clone(), ctx.now);
     let tags = details.tags.merge_into(&current.tags);
+    let name = details.display_name;
     let key = app
         .store
-        .write(move |tx| keys::update(tx, current, if_match.as_deref(), details.display_name, tags))
+        .write(move |tx| {
+            let key = keys::update(tx, current, if_match.as_deref(), name, tags)?;
+            key_rotation::configure(tx, now, &vault, key, rotation)
+        })
         .await?;
     key_reply(&key)
 }
@@ -382,8 +523,11 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, A
     // The SDKs offer DISPLAYNAME too; key versions have no name, so it
     // keeps creation order (ascending by default, as for names).
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
-    let id = ctx.target.key()?.id.clone();
-    let mut all = app.store.read(move |tx| keys::versions(tx, &id)).await?;
+    let (id, now) = (ctx.target.key()?.id.clone(), ctx.now);
+    let mut all = app
+        .store
+        .read(move |tx| keys::versions(tx, &id, now))
+        .await?;
     // `versions` is oldest first; ties in time keep creation order.
     if sort.descending {
         all.reverse();
@@ -395,13 +539,54 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, A
 
 /// `GetKeyVersion`: `GET /20180608/keys/{keyId}/keyVersions/{keyVersionId}`.
 pub async fn get_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
-    let key_id = ctx.target.key()?.id.clone();
+    let (key_id, now) = (ctx.target.key()?.id.clone(), ctx.now);
     let version_id = ctx.param("keyVersionId").to_owned();
     let version = app
         .store
-        .read(move |tx| keys::version(tx, &key_id, &version_id))
+        .read(move |tx| keys::version_at(tx, &key_id, &version_id, now))
         .await?;
-    Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
+    version_reply(&version)
+}
+
+fn version_reply(version: &DomainVersion) -> Result<Reply, ApiError> {
+    Ok(Reply::json(&KeyVersion::from(version))?.etag(&version.etag()))
+}
+
+/// `ScheduleKeyVersionDeletion`:
+/// `POST /20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/scheduleDeletion`
+/// with an optional `ScheduleKeyVersionDeletionDetails` (`timeOfDeletion`,
+/// 7–30 days out, default 30). Answers the `KeyVersion`, `PENDING_DELETION`,
+/// with its etag; rules in `domain::key_version_deletion`.
+pub async fn schedule_key_version_deletion(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
+    let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
+    let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
+    let ((key, if_match), now) = (ctx.for_write(ctx.target.key())?, ctx.now);
+    let version_id = ctx.param("keyVersionId").to_owned();
+    let version = app
+        .store
+        .write(move |tx| {
+            key_version_deletion::schedule(tx, now, &key, &version_id, if_match.as_deref(), at)
+        })
+        .await?;
+    version_reply(&version)
+}
+
+/// `CancelKeyVersionDeletion`:
+/// `POST /20180608/keys/{keyId}/keyVersions/{keyVersionId}/actions/cancelDeletion`
+/// (no body). Answers the `KeyVersion`, `ENABLED` again, with its etag.
+pub async fn cancel_key_version_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let ((key, if_match), now) = (ctx.for_write(ctx.target.key())?, ctx.now);
+    let version_id = ctx.param("keyVersionId").to_owned();
+    let version = app
+        .store
+        .write(move |tx| {
+            key_version_deletion::cancel(tx, now, &key, &version_id, if_match.as_deref())
+        })
+        .await?;
+    version_reply(&version)
 }
 
 /// `WrappedImportKey`: key material wrapped to the vault's wrapping key.
@@ -423,6 +608,8 @@ pub struct ImportKeyDetails {
     key_shape: KeyShape,
     wrapped_import_key: WrappedImportKey,
     protection_mode: Option<ProtectionMode>,
+    is_auto_rotation_enabled: Option<bool>,
+    auto_key_rotation_details: Option<AutoKeyRotationDetails>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -532,6 +719,10 @@ pub async fn import_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
             "protectionMode must be HSM or SOFTWARE for an imported key.",
         ));
     }
+    let rotation = rotation_request(
+        details.is_auto_rotation_enabled,
+        details.auto_key_rotation_details,
+    )?;
     let material = unwrapped(app, ctx, details.wrapped_import_key, key_shape).await?;
     let new = NewKey {
         compartment_id: details.compartment_id,
@@ -552,7 +743,11 @@ pub async fn import_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
                 scope.as_deref(),
                 now,
                 |tx, id| keys::get(tx, &vault.id, id, now),
-                |tx| keys::create(tx, &state.keyring, now, &region, &vault, new, &material),
+                |tx| {
+                    let key =
+                        keys::create(tx, &state.keyring, now, &region, &vault, new, &material)?;
+                    key_rotation::configure(tx, now, &vault, key, rotation)
+                },
                 |k| &k.id,
             )
         })

@@ -318,6 +318,8 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         CreateKeyVersion => kms_management::create_key_version(app, ctx).await,
         ListKeyVersions => kms_management::list_key_versions(app, ctx).await,
         GetKeyVersion => kms_management::get_key_version(app, ctx).await,
+        ScheduleKeyVersionDeletion => kms_management::schedule_key_version_deletion(app, ctx).await,
+        CancelKeyVersionDeletion => kms_management::cancel_key_version_deletion(app, ctx).await,
         Encrypt => kms_crypto::encrypt(app, ctx).await,
         Decrypt => kms_crypto::decrypt(app, ctx).await,
         GenerateDataEncryptionKey => kms_crypto::generate_data_encryption_key(app, ctx).await,

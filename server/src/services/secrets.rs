@@ -69,6 +69,7 @@ pub struct CreateSecretDetails {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateSecretDetails {
+    #[serde(default, deserialize_with = "common::opt_int")]
     current_version_number: Option<u64>,
     description: Option<String>,
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
