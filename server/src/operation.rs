@@ -245,7 +245,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/createReplica",
         permissions: &["VAULT_REPLICATE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::DeleteVaultReplica,
@@ -255,7 +255,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/deleteReplica",
         permissions: &["VAULT_REPLICATE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::GetVault,
@@ -285,7 +285,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/listReplicas",
         permissions: &["VAULT_INSPECT"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ListVaults,
@@ -453,9 +453,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::KmsManagement,
         method: Method::GET,
         path: "/20180608/replicaOperations/{replicationId}/status",
-        permissions: &[],
+        permissions: &["VAULT_READ"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::GetWrappingKey,
@@ -832,6 +832,12 @@ impl Operation {
     }
 }
 
+/// The path prefix that addresses another region than the emulator's own:
+/// `/regions/us-phoenix-1` is the regional endpoint of `us-phoenix-1`
+/// (`KmsVaultClient(config, service_endpoint=base + "/regions/us-phoenix-1")`),
+/// and a vault's endpoints there are `/regions/us-phoenix-1/kms/<key>/…`.
+pub const REGION_PREFIX: &str = "/regions/";
+
 /// Path parameters captured by [`route`], in template order
 /// (`{secretId}` → `("secretId", "ocid1.vaultsecret…")`), percent-decoded.
 pub type PathParams = Vec<(&'static str, String)>;
@@ -922,7 +928,9 @@ pub fn percent_decode(s: &str) -> Option<String> {
 /// - crypto calls (`Encrypt`, `Decrypt`, `GenerateDataEncryptionKey`,
 ///   `ExportKey`, `Sign`, `Verify`): the body's `keyId`;
 /// - `GetSecretBundleByName`: the query's `vaultId` and `secretName`;
-/// - key and crypto calls: the vault endpoint key they came in on.
+/// - key and crypto calls: the vault endpoint key they came in on;
+/// - every call: the region it is addressed to (set by the pipeline from
+///   the path, see `pipeline::route::split_region`).
 ///
 /// Only these fields of a body are read (a string value counts; any other
 /// type is left to the handler's validation), so plaintext and secret
@@ -931,6 +939,9 @@ pub fn percent_decode(s: &str) -> Option<String> {
 pub struct Named {
     /// The compartment a list reads or a create writes to.
     pub compartment_id: Option<String>,
+    /// The region the request is addressed to, when it is not the
+    /// emulator's own `--region` (a `/regions/<region>/…` path).
+    pub region: Option<String>,
     /// A vault OCID.
     pub vault_id: Option<String>,
     /// A key OCID.

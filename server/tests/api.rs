@@ -903,6 +903,30 @@ async fn every_implemented_operation_resolves_its_target() {
             None,
             "S",
         ),
+        (
+            "POST",
+            format!("/20180608/vaults/{v}/actions/createReplica"),
+            Some(json!({"replicaRegion": "us-phoenix-1"})),
+            "V",
+        ),
+        (
+            "POST",
+            format!("/20180608/vaults/{v}/actions/deleteReplica"),
+            Some(json!({"replicaRegion": "us-phoenix-1"})),
+            "V",
+        ),
+        (
+            "GET",
+            format!("/20180608/vaults/{v}/actions/listReplicas"),
+            None,
+            "V",
+        ),
+        (
+            "GET",
+            format!("{mgmt}/20180608/replicaOperations/r1/status"),
+            None,
+            "V",
+        ),
     ];
     let mut covered = Vec::new();
     for (method, target, body, expect) in rows {

@@ -153,6 +153,9 @@ pub struct Key {
     pub tags: Tags,
     /// The current etag.
     pub etag: String,
+    /// `restoredFromKeyId`: the key a restore brought this one back from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from_key_id: Option<String>,
 }
 
 impl Key {
@@ -203,6 +206,10 @@ pub struct KeyVersion {
     /// The material, sealed under the root key (base64); never leaves the
     /// emulator.
     pub sealed_material: String,
+    /// `restoredFromKeyVersionId`: the version a restore brought this one
+    /// back from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from_key_version_id: Option<String>,
 }
 
 impl KeyVersion {
@@ -285,6 +292,7 @@ pub fn insert_version(
         time_created: now,
         time_of_deletion: None,
         sealed_material: B64.encode(sealed),
+        restored_from_key_version_id: None,
     };
     let seq: i64 = tx.query_row(
         "SELECT coalesce(max(seq), 0) + 1 FROM key_versions WHERE key_id = ?1",
@@ -339,6 +347,7 @@ pub fn create(
         scheduled_with_vault: false,
         tags: new.tags,
         etag: new_etag(),
+        restored_from_key_id: None,
     };
     save(tx, &key)?;
     key.current_key_version = new_version(tx, keyring, now, region, &key)?.id;

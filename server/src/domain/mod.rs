@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod keys;
+pub mod replicas;
 pub mod retry;
 pub mod secrets;
 pub mod seed;
@@ -102,6 +103,13 @@ pub struct Tags {
 /// A fresh etag: OCI's are opaque strings that change with every write.
 pub fn new_etag() -> String {
     crate::ocid::random_base32(32)
+}
+
+/// A fresh `opc-work-request-id` for an operation OCI runs asynchronously
+/// (backups, restores, replica changes) in `region`: the emulator completes
+/// them before answering, so the id only names what was done.
+pub fn new_work_request_id(region: &str) -> String {
+    crate::ocid::new_ocid(crate::ocid::OcidKind::WorkRequest, region)
 }
 
 /// Checks an `if-match` header value against the resource's etag

@@ -105,10 +105,20 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
     let mut after_commit: Option<(String, InjectedError)> = None;
 
     let result: Result<Response, ApiError> = 'stages: {
-        // Route.
+        // Route: the region, then the endpoint and the operation there.
+        let (region, api_path) = route::split_region(parts.uri.path());
+        let region = match region {
+            None => None,
+            Some(r) if r == app.config.region => None,
+            Some(r) if app.tenancy.has_region(r) => Some(r.to_owned()),
+            Some(_) => break 'stages Ok(route::Unrouted::NotFound.into_response()),
+        };
         let (op, params, endpoint) =
-            match route::operation_of(&parts.method, host.as_deref(), parts.uri.path()) {
-                Ok(routed) => routed,
+            match route::operation_of(&parts.method, host.as_deref(), api_path) {
+                Ok(routed) if region.is_none() || route::served_in_other_regions(routed.0) => {
+                    routed
+                }
+                Ok(_) => break 'stages Ok(route::Unrouted::NotFound.into_response()),
                 Err(unrouted) => break 'stages Ok(unrouted.into_response()),
             };
         record.operation = Some(op);
@@ -161,7 +171,8 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         // Resolve the target, once, at the request's time.
         let now = app.clock.now();
         let query = parts.uri.query().unwrap_or("");
-        let named = Named::of(op, &params, query, &body, endpoint.vault_key());
+        let mut named = Named::of(op, &params, query, &body, endpoint.vault_key());
+        named.region = region.clone();
         let target: &Target = match app.store.read(|tx| resolve::resolve(tx, &named, now)).await {
             Ok(target) => record.target.insert(target),
             Err(e) => break 'stages Err(e.into()),
@@ -209,7 +220,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             app.iam.engine(),
             principal,
             op,
-            &app.config.region,
+            region.as_deref().unwrap_or(&app.config.region),
             &resolve::iam_targets(target),
         ));
         app.iam
@@ -239,6 +250,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             body,
             principal_id: principal.user_id.clone(),
             base_url: base_url(app, host.as_deref()),
+            region,
             now,
             target,
         };

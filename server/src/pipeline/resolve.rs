@@ -8,7 +8,7 @@ use rusqlite::Transaction;
 use time::OffsetDateTime;
 
 use crate::domain::target::Target;
-use crate::domain::{keys, secrets, vaults, Result};
+use crate::domain::{keys, replicas, secrets, vaults, Result};
 use crate::iam::authz::{Resource, Targets};
 use crate::operation::Named;
 
@@ -19,15 +19,21 @@ use crate::operation::Named;
 /// endpoint never reaches another vault's keys); an endpoint key that names
 /// no vault leaves vault and key absent, so every call there answers 404.
 ///
+/// A vault exists only in its own region and its replica's
+/// (`domain::replicas::view`): in any other region it is absent, like a
+/// vault that was never created.
+///
 /// # Errors
 /// A store failure only; what does not exist is absent, not an error.
 pub fn resolve(tx: &Transaction<'_>, named: &Named, now: OffsetDateTime) -> Result<Target> {
+    let region = named.region.as_deref();
+    let here = |v: Option<vaults::Vault>| v.filter(|v| replicas::view(v, region).is_some());
     let endpoint_vault = match &named.vault_endpoint {
-        Some(key) => vaults::by_endpoint_key(tx, key, now)?,
+        Some(key) => here(vaults::by_endpoint_key(tx, key, now)?),
         None => None,
     };
     let vault = match &named.vault_id {
-        Some(id) => vaults::find(tx, id, now)?,
+        Some(id) => here(vaults::find(tx, id, now)?),
         None => endpoint_vault.clone(),
     };
     let key = match &named.key_id {

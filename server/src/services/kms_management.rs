@@ -13,6 +13,7 @@ use crate::domain::keys::{
     self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState,
     KeyVersion as DomainVersion, NewKey, ProtectionMode,
 };
+use crate::domain::replicas;
 use crate::domain::retry::idempotent;
 use crate::domain::vaults;
 use crate::error::ApiError;
@@ -95,10 +96,46 @@ pub struct Key {
         skip_serializing_if = "Option::is_none"
     )]
     time_of_deletion: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restored_from_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica_details: Option<ReplicaDetails>,
     is_primary: bool,
     is_auto_rotation_enabled: bool,
     #[serde(flatten)]
     tags: TagsOut,
+}
+
+/// `KeyReplicaDetails` / `KeyVersionReplicaDetails`: on a key or key
+/// version of a vault that has a replica.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaDetails {
+    /// The `replicationId` of the resource's latest change
+    /// (`GetReplicationStatus` takes it).
+    replication_id: String,
+}
+
+/// Whether the request's region sees the vault of its endpoint as a
+/// replica, and the `replicaDetails` of a resource (`id`, `etag`) of a
+/// vault that has a replica.
+fn replica_view(ctx: &Ctx<'_>, id: &str, etag: &str) -> (bool, Option<ReplicaDetails>) {
+    let Some(vault) = &ctx.target.vault else {
+        return (true, None);
+    };
+    let primary = replicas::view(vault, ctx.region.as_deref()) != Some(replicas::View::Replica);
+    let details = vault.replica.as_ref().map(|_| ReplicaDetails {
+        replication_id: replicas::replication_id(id, etag),
+    });
+    (primary, details)
+}
+
+impl Key {
+    /// The key as the request's region sees it (`isPrimary`, `replicaDetails`).
+    fn at(mut self, ctx: &Ctx<'_>, etag: &str) -> Self {
+        (self.is_primary, self.replica_details) = replica_view(ctx, &self.id, etag);
+        self
+    }
 }
 
 impl From<&DomainKey> for Key {
@@ -114,6 +151,8 @@ impl From<&DomainKey> for Key {
             current_key_version: k.current_key_version.clone(),
             time_created: k.time_created,
             time_of_deletion: k.time_of_deletion,
+            restored_from_key_id: k.restored_from_key_id.clone(),
+            replica_details: None,
             is_primary: true,
             is_auto_rotation_enabled: false,
             tags: (&k.tags).into(),
@@ -156,8 +195,20 @@ pub struct KeyVersion {
         skip_serializing_if = "Option::is_none"
     )]
     time_of_deletion: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restored_from_key_version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica_details: Option<ReplicaDetails>,
     is_primary: bool,
     is_auto_rotated: bool,
+}
+
+impl KeyVersion {
+    /// The version as the request's region sees it (`isPrimary`, `replicaDetails`).
+    fn at(mut self, ctx: &Ctx<'_>, etag: &str) -> Self {
+        (self.is_primary, self.replica_details) = replica_view(ctx, &self.id, etag);
+        self
+    }
 }
 
 impl From<&DomainVersion> for KeyVersion {
@@ -171,14 +222,23 @@ impl From<&DomainVersion> for KeyVersion {
             origin: "INTERNAL",
             time_created: v.time_created,
             time_of_deletion: v.time_of_deletion,
+            restored_from_key_version_id: v.restored_from_key_version_id.clone(),
+            replica_details: None,
             is_primary: true,
             is_auto_rotated: false,
         }
     }
 }
 
-fn key_reply(key: &DomainKey) -> Result<Reply, ApiError> {
-    Ok(Reply::json(&Key::from(key))?.etag(&key.etag))
+/// A key answered as the request's region sees it, with its etag.
+fn key_reply(ctx: &Ctx<'_>, key: &DomainKey) -> Result<Reply, ApiError> {
+    Ok(Reply::json(&Key::from(key).at(ctx, &key.etag))?.etag(&key.etag))
+}
+
+/// A key version answered as the request's region sees it, with its etag.
+fn version_reply(ctx: &Ctx<'_>, version: &DomainVersion) -> Result<Reply, ApiError> {
+    let etag = version.etag();
+    Ok(Reply::json(&KeyVersion::from(version).at(ctx, &etag))?.etag(&etag))
 }
 
 /// `CreateKey`: `POST /20180608/keys` at the vault's management endpoint.
@@ -193,7 +253,7 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         protection_mode: details.protection_mode.unwrap_or(ProtectionMode::Hsm),
         tags: details.tags.into_tags()?,
     };
-    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
+    let (now, region, scope) = (ctx.now, ctx.region_name(app).to_owned(), ctx.retry_scope());
     let vault = ctx.target.vault()?.clone();
     let state = app.clone();
     let key = app
@@ -209,12 +269,12 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
             )
         })
         .await?;
-    key_reply(&key)
+    key_reply(ctx, &key)
 }
 
 /// `GetKey`: `GET /20180608/keys/{keyId}`.
 pub async fn get_key(_app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
-    key_reply(ctx.target.key()?)
+    key_reply(ctx, ctx.target.key()?)
 }
 
 /// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only.
@@ -271,7 +331,7 @@ pub async fn update_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         .store
         .write(move |tx| keys::update(tx, current, if_match.as_deref(), details.display_name, tags))
         .await?;
-    key_reply(&key)
+    key_reply(ctx, &key)
 }
 
 /// Runs a state change of the key in the path, inside one write, with the
@@ -295,7 +355,7 @@ async fn change_key(
         .store
         .write(move |tx| change(tx, now, &vault, key, if_match.as_deref()))
         .await?;
-    key_reply(&key)
+    key_reply(ctx, &key)
 }
 
 /// `EnableKey` / `DisableKey`: `POST /20180608/keys/{keyId}/actions/enable|disable`.
@@ -333,7 +393,7 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
     let (key, now, region, scope) = (
         ctx.target.key()?.clone(),
         ctx.now,
-        app.config.region.clone(),
+        ctx.region_name(app).to_owned(),
         ctx.retry_scope(),
     );
     let state = app.clone();
@@ -351,7 +411,7 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
             )
         })
         .await?;
-    Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
+    version_reply(ctx, &version)
 }
 
 /// `ListKeyVersions`: `GET /20180608/keys/{keyId}/keyVersions`.
@@ -366,7 +426,10 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, A
         all.reverse();
     }
     let (page, next) = common::paginate(all, ctx)?;
-    let items: Vec<KeyVersion> = page.iter().map(KeyVersion::from).collect();
+    let items: Vec<KeyVersion> = page
+        .iter()
+        .map(|v| KeyVersion::from(v).at(ctx, &v.etag()))
+        .collect();
     Ok(Reply::json(&items)?.next_page(next))
 }
 
@@ -378,5 +441,40 @@ pub async fn get_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, Api
         .store
         .read(move |tx| keys::version(tx, &key_id, &version_id))
         .await?;
-    Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
+    version_reply(ctx, &version)
+}
+/// `ReplicationStatusDetails`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationStatusDetails {
+    replica_details: Vec<ReplicaStatus>,
+}
+
+/// `ReplicaDetails` (an element of `ReplicationStatusDetails.replicaDetails`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaStatus {
+    region: String,
+    /// `REPLICATED`: the emulator replicates before it answers.
+    status: &'static str,
+}
+
+/// `GetReplicationStatus`: `GET /20180608/replicaOperations/{replicationId}/status`
+/// at a vault's management endpoint: `REPLICATED` in the replica's region
+/// for the current `replicationId` of the vault or one of its keys or key
+/// versions; 404 for any other id, and in a vault without a replica.
+pub async fn get_replication_status(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let vault = ctx.target.vault()?.clone();
+    let (replication_id, now) = (ctx.param("replicationId").to_owned(), ctx.now);
+    let region = app
+        .store
+        .read(move |tx| replicas::status(tx, &vault, &replication_id, now))
+        .await?;
+    let details = ReplicationStatusDetails {
+        replica_details: vec![ReplicaStatus {
+            region: region.unwrap_or_else(|| app.config.region.clone()),
+            status: "REPLICATED",
+        }],
+    };
+    Reply::json(&details)
 }

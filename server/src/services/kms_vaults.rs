@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::{Ctx, Reply};
+use crate::domain::replicas::{self, View};
 use crate::domain::retry::idempotent;
 use crate::domain::vault_deletion;
 use crate::domain::vaults::{self, NewVault, Vault as DomainVault, VaultState, VaultType};
@@ -65,12 +66,24 @@ pub struct Vault {
         skip_serializing_if = "Option::is_none"
     )]
     time_of_deletion: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restored_from_vault_id: Option<String>,
     /// Note OCI's lowercase `k`.
     wrappingkey_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica_details: Option<VaultReplicaDetails>,
     is_primary: bool,
     is_vault_replicable: bool,
     #[serde(flatten)]
     tags: TagsOut,
+}
+
+/// `VaultReplicaDetails` (on a vault that has a replica, in both regions).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultReplicaDetails {
+    /// The `replicationId` of the vault's latest change.
+    replication_id: String,
 }
 
 /// `VaultSummary` (elements of ListVaults).
@@ -90,18 +103,23 @@ pub struct VaultSummary {
     tags: TagsOut,
 }
 
-/// The endpoints of a vault, computed from the base URL of this request (never
-/// stored, so they stay right behind port mappings and across restarts).
-pub fn endpoints(base_url: &str, vault: &DomainVault) -> (String, String) {
+/// The endpoints (management, crypto) of a vault in the region whose base
+/// URL is `regional_base_url` (`Ctx::regional_base_url`), computed per
+/// request (never stored, so they stay right behind port mappings and
+/// across restarts). A replica's endpoints are the same paths under its
+/// region's prefix.
+pub fn endpoints(regional_base_url: &str, vault: &DomainVault) -> (String, String) {
     (
-        format!("{base_url}/kms/{}/management", vault.vault_key),
-        format!("{base_url}/kms/{}/crypto", vault.vault_key),
+        format!("{regional_base_url}/kms/{}/management", vault.vault_key),
+        format!("{regional_base_url}/kms/{}/crypto", vault.vault_key),
     )
 }
 
 impl Vault {
-    fn new(v: &DomainVault, base_url: &str) -> Self {
-        let (management_endpoint, crypto_endpoint) = endpoints(base_url, v);
+    /// The vault as the request's region sees it: `isPrimary` is false and
+    /// the endpoints are the replica's in its replica region.
+    fn new(v: &DomainVault, ctx: &Ctx<'_>) -> Self {
+        let (management_endpoint, crypto_endpoint) = endpoints(&ctx.regional_base_url(), v);
         Self {
             id: v.id.clone(),
             compartment_id: v.compartment_id.clone(),
@@ -112,8 +130,12 @@ impl Vault {
             management_endpoint,
             time_created: v.time_created,
             time_of_deletion: v.time_of_deletion,
+            restored_from_vault_id: v.restored_from_vault_id.clone(),
             wrappingkey_id: v.wrapping_key_id.clone(),
-            is_primary: true,
+            replica_details: v.replica.as_ref().map(|_| VaultReplicaDetails {
+                replication_id: replicas::replication_id(&v.id, &v.etag),
+            }),
+            is_primary: replicas::view(v, ctx.region.as_deref()) != Some(View::Replica),
             is_vault_replicable: v.vault_type == VaultType::VirtualPrivate,
             tags: (&v.tags).into(),
         }
@@ -121,7 +143,7 @@ impl Vault {
 }
 
 fn reply(v: &DomainVault, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
-    Ok(Reply::json(&Vault::new(v, &ctx.base_url))?.etag(&v.etag))
+    Ok(Reply::json(&Vault::new(v, ctx))?.etag(&v.etag))
 }
 
 /// `CreateVault`: `POST /20180608/vaults`.
@@ -130,12 +152,13 @@ pub async fn create_vault(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
     ctx.known_compartment(app, &details.compartment_id)?;
     common::display_name(&details.display_name)?;
     let new = NewVault {
+        region: ctx.region.clone(),
         compartment_id: details.compartment_id,
         display_name: details.display_name,
         vault_type: details.vault_type,
         tags: details.tags.into_tags()?,
     };
-    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
+    let (now, region, scope) = (ctx.now, ctx.region_name(app).to_owned(), ctx.retry_scope());
     let vault = app
         .store
         .write(move |tx| {
@@ -167,12 +190,15 @@ pub async fn list_vaults(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErro
         .store
         .read(move |tx| vaults::list(tx, &compartment, now))
         .await?;
+    // The vaults of this region, and the replicas it holds.
+    all.retain(|v| replicas::view(v, ctx.region.as_deref()).is_some());
     sort.apply(&mut all, |x| (x.time_created, &x.display_name, &x.id));
     let (page, next) = common::paginate(all, ctx)?;
+    let base = ctx.regional_base_url();
     let items: Vec<VaultSummary> = page
         .iter()
         .map(|v| {
-            let (management_endpoint, crypto_endpoint) = endpoints(&ctx.base_url, v);
+            let (management_endpoint, crypto_endpoint) = endpoints(&base, v);
             VaultSummary {
                 id: v.id.clone(),
                 compartment_id: v.compartment_id.clone(),
@@ -227,4 +253,109 @@ pub async fn cancel_vault_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Repl
         .write(move |tx| vault_deletion::cancel(tx, now, vault, if_match.as_deref()))
         .await?;
     reply(&vault, ctx)
+}
+/// `CreateVaultReplicaDetails`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateVaultReplicaDetails {
+    /// `replicaRegion`: a region of the tenancy other than the vault's.
+    pub replica_region: String,
+    /// `replicaVaultMetadata` (polymorphic on `vaultType`, `EXTERNAL` only):
+    /// for external vaults, which the emulator does not create, so any
+    /// value is refused rather than ignored.
+    pub replica_vault_metadata: Option<serde_json::Value>,
+}
+
+/// `DeleteVaultReplicaDetails`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteVaultReplicaDetails {
+    /// `replicaRegion`: the region of the replica to delete.
+    pub replica_region: String,
+}
+
+/// `VaultReplicaSummary` (elements of ListVaultReplicas).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultReplicaSummary {
+    crypto_endpoint: String,
+    management_endpoint: String,
+    region: String,
+    /// `CREATED`: the emulator completes a replica before answering.
+    status: &'static str,
+}
+
+/// A `replicaRegion` checked against the tenancy's regions (400
+/// `InvalidParameter` otherwise), as stored: `None` for the emulator's own.
+fn replica_region(app: &AppState, name: &str) -> Result<Option<String>, ApiError> {
+    if name == app.config.region {
+        Ok(None)
+    } else if app.tenancy.has_region(name) {
+        Ok(Some(name.to_owned()))
+    } else {
+        Err(ApiError::invalid(
+            "replicaRegion is not a region the tenancy is subscribed to (the tenancy file's homeRegion and regions).",
+        ))
+    }
+}
+
+/// `CreateVaultReplica`: `POST /20180608/vaults/{vaultId}/actions/createReplica`.
+/// 202 with no body and an `opc-work-request-id`; the replica is `CREATED`
+/// at once. Asking for the region the vault is already replicated to is a
+/// no-op; another region while one replica exists is 409 `Conflict`.
+pub async fn create_vault_replica(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: CreateVaultReplicaDetails = ctx.json()?;
+    let region = replica_region(app, &details.replica_region)?;
+    if details.replica_vault_metadata.is_some() {
+        return Err(ApiError::invalid(
+            "replicaVaultMetadata applies to EXTERNAL vaults only, which the emulator does not emulate.",
+        ));
+    }
+    let ((vault, if_match), now) = (ctx.for_write(ctx.target.vault())?, ctx.now);
+    app.store
+        .write(move |tx| replicas::create(tx, now, vault, if_match.as_deref(), region))
+        .await?;
+    let work_request = crate::domain::new_work_request_id(ctx.region_name(app));
+    Ok(Reply::empty().accepted().work_request(&work_request))
+}
+
+/// `DeleteVaultReplica`: `POST /20180608/vaults/{vaultId}/actions/deleteReplica`.
+/// 202 with no body and an `opc-work-request-id`; the replica is gone at
+/// once. 400 when the vault has no replica in that region.
+pub async fn delete_vault_replica(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: DeleteVaultReplicaDetails = ctx.json()?;
+    let region = replica_region(app, &details.replica_region)?;
+    let (vault, if_match) = ctx.for_write(ctx.target.vault())?;
+    app.store
+        .write(move |tx| replicas::delete(tx, vault, if_match.as_deref(), region))
+        .await?;
+    let work_request = crate::domain::new_work_request_id(ctx.region_name(app));
+    Ok(Reply::empty().accepted().work_request(&work_request))
+}
+
+/// `ListVaultReplicas`: `GET /20180608/vaults/{vaultId}/actions/listReplicas`,
+/// a bare array (at most one replica), with the vault's etag.
+pub async fn list_vault_replicas(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    // One replica at most: the sort is validated, there is nothing to order.
+    common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
+    let vault = ctx.target.vault()?;
+    let all: Vec<VaultReplicaSummary> = vault
+        .replica
+        .iter()
+        .map(|r| {
+            let base = super::regional_base_url(&ctx.base_url, r.region.as_deref());
+            let (management_endpoint, crypto_endpoint) = endpoints(&base, vault);
+            VaultReplicaSummary {
+                crypto_endpoint,
+                management_endpoint,
+                region: r
+                    .region
+                    .clone()
+                    .unwrap_or_else(|| app.config.region.clone()),
+                status: "CREATED",
+            }
+        })
+        .collect();
+    let (page, next) = common::paginate(all, ctx)?;
+    Ok(Reply::json(&page)?.next_page(next).etag(&vault.etag))
 }
