@@ -105,6 +105,9 @@ impl ErrorCode {
     }
 }
 
+/// The message of a resource named in the body that is missing or not
+/// visible (the same whether IAM or the store found it so).
+pub use crate::iam::authz::related_not_found;
 /// OCI's fixed message for a resource that is missing or not visible.
 pub use crate::iam::authz::NOT_AUTHORIZED_OR_NOT_FOUND;
 /// OCI's message for a failed authentication.

@@ -225,7 +225,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/changeCompartment",
         permissions: &["VAULT_MOVE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CreateVault,
@@ -385,7 +385,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/{keyId}/actions/changeCompartment",
         permissions: &["KEY_MOVE"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CreateKey,
@@ -923,6 +923,8 @@ pub fn percent_decode(s: &str) -> Option<String> {
 /// - path parameters `vaultId`, `keyId`, `secretId`;
 /// - `ListVaults`, `ListKeys`, `ListSecrets`: the query's `compartmentId`;
 /// - `CreateVault`, `CreateKey`, `ImportKey`: the body's `compartmentId`;
+/// - `ChangeVaultCompartment`, `ChangeKeyCompartment`: the body's
+///   `compartmentId`, the compartment the resource moves into;
 /// - `CreateSecret`: the body's `compartmentId`, `vaultId`, `keyId` and
 ///   `secretName`;
 /// - crypto calls (`Encrypt`, `Decrypt`, `GenerateDataEncryptionKey`,
@@ -937,7 +939,8 @@ pub fn percent_decode(s: &str) -> Option<String> {
 /// content are never touched here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Named {
-    /// The compartment a list reads or a create writes to.
+    /// The compartment a list reads, a create or restore writes to, or a
+    /// move moves into.
     pub compartment_id: Option<String>,
     /// The region the request is addressed to, when it is not the
     /// emulator's own `--region` (a `/regions/<region>/…` path).
@@ -1016,7 +1019,7 @@ impl Named {
             ListVaults | ListKeys | ListSecrets => {
                 named.compartment_id = from_query("compartmentId");
             }
-            CreateVault | CreateKey | ImportKey => {
+            CreateVault | CreateKey | ImportKey | ChangeVaultCompartment | ChangeKeyCompartment => {
                 named.compartment_id = text(from_body().compartment_id);
             }
             CreateSecret => {

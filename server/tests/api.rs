@@ -905,6 +905,18 @@ async fn every_implemented_operation_resolves_its_target() {
         ),
         (
             "POST",
+            format!("/20180608/vaults/{v}/actions/changeCompartment"),
+            Some(in_apps.clone()),
+            "VC",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/{k}/actions/changeCompartment"),
+            Some(in_apps.clone()),
+            "VKC",
+        ),
+        (
+            "POST",
             format!("/20180608/vaults/{v}/actions/createReplica"),
             Some(json!({"replicaRegion": "us-phoenix-1"})),
             "V",

@@ -395,12 +395,12 @@ pub fn list(
 
 /// Checks that a resolved key may be changed: the row is as it was read,
 /// and `if-match` (when given) matches its etag.
-fn for_change(tx: &Transaction<'_>, key: &Key, if_match: Option<&str>) -> Result<()> {
+pub(super) fn for_change(tx: &Transaction<'_>, key: &Key, if_match: Option<&str>) -> Result<()> {
     ensure_fresh(tx, &KEYS, &key.id, &key.etag)?;
     check_etag(if_match, &key.etag)
 }
 
-fn incorrect(key: &Key, action: &str) -> Error {
+pub(super) fn incorrect(key: &Key, action: &str) -> Error {
     Error::IncorrectState(format!(
         "Key {} is in lifecycle state {}; it cannot be {action}.",
         key.id,

@@ -10,6 +10,7 @@
 //! made by a concurrent request.
 
 pub mod catalog;
+pub mod compartments;
 pub mod keys;
 pub mod replicas;
 pub mod retry;

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
-use super::kms_vaults::ScheduleDeletionDetails;
+use super::kms_vaults::{ChangeCompartmentDetails, ScheduleDeletionDetails};
 use super::{Ctx, Reply};
+use crate::domain::compartments;
 use crate::domain::keys::{
     self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState,
     KeyVersion as DomainVersion, NewKey, ProtectionMode,
@@ -443,6 +444,25 @@ pub async fn get_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, Api
         .await?;
     version_reply(ctx, &version)
 }
+
+/// `ChangeKeyCompartment`: `POST /20180608/keys/{keyId}/actions/changeCompartment`.
+/// 200 with no body (the SDK's response type is none) and the key's new
+/// etag; its versions move with it. The destination must be a compartment
+/// of the tenancy (400 `RelatedResourceNotAuthorizedOrNotFound`), and IAM
+/// has checked `KEY_MOVE` in both compartments.
+pub async fn change_key_compartment(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: ChangeCompartmentDetails = ctx.json()?;
+    ctx.known_destination(app, &details.compartment_id)?;
+    let (key, if_match) = ctx.for_write(ctx.target.key())?;
+    let key = app
+        .store
+        .write(move |tx| {
+            compartments::move_key(tx, key, if_match.as_deref(), details.compartment_id)
+        })
+        .await?;
+    Ok(Reply::empty().etag(&key.etag))
+}
+
 /// `ReplicationStatusDetails`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::{Ctx, Reply};
+use crate::domain::compartments;
 use crate::domain::replicas::{self, View};
 use crate::domain::retry::idempotent;
 use crate::domain::vault_deletion;
@@ -46,6 +47,15 @@ pub struct UpdateVaultDetails {
 pub struct ScheduleDeletionDetails {
     /// `timeOfDeletion`, RFC 3339.
     pub time_of_deletion: Option<String>,
+}
+
+/// `ChangeVaultCompartmentDetails` (also `ChangeKeyCompartmentDetails`:
+/// the same one field).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeCompartmentDetails {
+    /// `compartmentId`: the compartment to move into.
+    pub compartment_id: String,
 }
 
 /// `Vault` (responses of Get/Create/Update/Schedule/Cancel).
@@ -254,6 +264,25 @@ pub async fn cancel_vault_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Repl
         .await?;
     reply(&vault, ctx)
 }
+
+/// `ChangeVaultCompartment`: `POST /20180608/vaults/{vaultId}/actions/changeCompartment`.
+/// 200 with no body (the SDK's response type is none) and the vault's new
+/// etag; the destination must be a compartment of the tenancy (400
+/// `RelatedResourceNotAuthorizedOrNotFound`), and IAM has checked
+/// `VAULT_MOVE` in both compartments.
+pub async fn change_vault_compartment(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: ChangeCompartmentDetails = ctx.json()?;
+    ctx.known_destination(app, &details.compartment_id)?;
+    let (vault, if_match) = ctx.for_write(ctx.target.vault())?;
+    let vault = app
+        .store
+        .write(move |tx| {
+            compartments::move_vault(tx, vault, if_match.as_deref(), details.compartment_id)
+        })
+        .await?;
+    Ok(Reply::empty().etag(&vault.etag))
+}
+
 /// `CreateVaultReplicaDetails`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -165,6 +165,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// Checks that the compartment a move goes into is the tenancy or one of
+    /// its compartments: it is named in the body, so an unknown one is 400
+    /// `RelatedResourceNotAuthorizedOrNotFound`, the same answer as a
+    /// destination the caller may not move into (IAM's denial).
+    pub fn known_destination(&self, app: &AppState, compartment_id: &str) -> Result<(), ApiError> {
+        if app.tenancy.has_compartment(compartment_id) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::RelatedResourceNotAuthorizedOrNotFound,
+                crate::error::related_not_found("compartment", compartment_id),
+            ))
+        }
+    }
+
     /// A query parameter that must be one of `allowed` (400 otherwise).
     pub fn query_enum(
         &self,
@@ -392,6 +407,7 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         UpdateVault => kms_vaults::update_vault(app, ctx).await,
         ScheduleVaultDeletion => kms_vaults::schedule_vault_deletion(app, ctx).await,
         CancelVaultDeletion => kms_vaults::cancel_vault_deletion(app, ctx).await,
+        ChangeVaultCompartment => kms_vaults::change_vault_compartment(app, ctx).await,
         CreateVaultReplica => kms_vaults::create_vault_replica(app, ctx).await,
         DeleteVaultReplica => kms_vaults::delete_vault_replica(app, ctx).await,
         ListVaultReplicas => kms_vaults::list_vault_replicas(app, ctx).await,
@@ -404,6 +420,7 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         DisableKey => kms_management::set_key_enabled(app, ctx, false).await,
         ScheduleKeyDeletion => kms_management::schedule_key_deletion(app, ctx).await,
         CancelKeyDeletion => kms_management::cancel_key_deletion(app, ctx).await,
+        ChangeKeyCompartment => kms_management::change_key_compartment(app, ctx).await,
         CreateKeyVersion => kms_management::create_key_version(app, ctx).await,
         ListKeyVersions => kms_management::list_key_versions(app, ctx).await,
         GetKeyVersion => kms_management::get_key_version(app, ctx).await,
