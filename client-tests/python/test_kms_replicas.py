@@ -217,3 +217,36 @@ def test_unknown_regions_and_secrets_elsewhere_are_not_routed(base_url, vault):
     assert r.status_code == 200, "the emulator's own region by name is the same as no prefix"
 
 
+def test_vault_usage_counts_keys_and_versions_by_protection_mode(kms_vault_client, mgmt_client, private_vault,
+                                                                   make_key):
+    empty = kms_vault_client.get_vault_usage(private_vault.id)
+    assert "etag" not in empty.headers
+    assert (empty.data.key_count, empty.data.key_version_count,
+            empty.data.software_key_count, empty.data.software_key_version_count) == (0, 0, 0, 0)
+    client = mgmt_client(private_vault)
+    hsm = make_key(private_vault)
+    client.create_key_version(hsm.id)
+    make_key(private_vault)
+    software = client.create_key(models.CreateKeyDetails(
+        compartment_id=COMPARTMENT_ID, display_name=unique("sw"), protection_mode="SOFTWARE",
+        key_shape=models.KeyShape(algorithm="AES", length=32))).data
+    client.schedule_key_deletion(software.id, models.ScheduleKeyDeletionDetails())
+    usage = kms_vault_client.get_vault_usage(private_vault.id).data
+    # A key pending deletion is not deleted yet: it counts.
+    assert (usage.key_count, usage.key_version_count,
+            usage.software_key_count, usage.software_key_version_count) == (2, 3, 1, 1)
+
+
+def test_vault_usage_of_an_unknown_vault_is_404(kms_vault_client):
+    expect_service_error(404, "NotAuthorizedOrNotFound", kms_vault_client.get_vault_usage,
+                         VAULT_OCID_PREFIX + "doesnotexist" + uuid.uuid4().hex)
+
+
+def test_update_registered_vault_for_mtls_needs_a_vault_registered_for_mtls(kms_vault_client, vault):
+    err = expect_service_error(400, "InvalidParameter", kms_vault_client.update_registered_vault_for_mtls,
+                               vault.id, models.UpdateRegisteredVaultForMtlsDetails(fleet_id="ocid1.fleet.oc1..x"))
+    assert "not registered for mTLS" in err.message
+    expect_service_error(400, "MissingParameter", kms_vault_client.update_registered_vault_for_mtls,
+                         vault.id, models.UpdateRegisteredVaultForMtlsDetails())
+    expect_service_error(404, "NotAuthorizedOrNotFound", kms_vault_client.update_registered_vault_for_mtls,
+                         VAULT_OCID_PREFIX + "nope", models.UpdateRegisteredVaultForMtlsDetails(fleet_id="f"))

@@ -273,9 +273,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::KmsVault,
         method: Method::GET,
         path: "/20180608/vaults/{vaultId}/usage",
-        permissions: &[],
+        permissions: &["VAULT_READ"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ListVaultReplicas,
@@ -333,9 +333,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::KmsVault,
         method: Method::PUT,
         path: "/20180608/vaults/{vaultId}/updateRegisteredVaultForMtls",
-        permissions: &[],
+        permissions: &["VAULT_UPDATE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::UpdateVault,

@@ -915,6 +915,7 @@ async fn every_implemented_operation_resolves_its_target() {
             Some(in_apps.clone()),
             "VKC",
         ),
+        ("GET", format!("/20180608/vaults/{v}/usage"), None, "V"),
         (
             "POST",
             format!("/20180608/vaults/{v}/actions/createReplica"),
@@ -931,6 +932,12 @@ async fn every_implemented_operation_resolves_its_target() {
             "GET",
             format!("/20180608/vaults/{v}/actions/listReplicas"),
             None,
+            "V",
+        ),
+        (
+            "PUT",
+            format!("/20180608/vaults/{v}/updateRegisteredVaultForMtls"),
+            Some(json!({"fleetId": "f"})),
             "V",
         ),
         (

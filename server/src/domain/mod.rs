@@ -18,6 +18,7 @@ pub mod secrets;
 pub mod seed;
 pub mod state;
 pub mod target;
+pub mod usage;
 pub mod vault_deletion;
 pub mod vaults;
 

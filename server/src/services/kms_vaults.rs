@@ -9,6 +9,7 @@ use super::{Ctx, Reply};
 use crate::domain::compartments;
 use crate::domain::replicas::{self, View};
 use crate::domain::retry::idempotent;
+use crate::domain::usage;
 use crate::domain::vault_deletion;
 use crate::domain::vaults::{self, NewVault, Vault as DomainVault, VaultState, VaultType};
 use crate::error::ApiError;
@@ -283,6 +284,32 @@ pub async fn change_vault_compartment(app: &AppState, ctx: &Ctx<'_>) -> Result<R
     Ok(Reply::empty().etag(&vault.etag))
 }
 
+/// `VaultUsage`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultUsage {
+    key_count: u64,
+    key_version_count: u64,
+    software_key_count: u64,
+    software_key_version_count: u64,
+}
+
+/// `GetVaultUsage`: `GET /20180608/vaults/{vaultId}/usage`: keys and key
+/// versions by protection mode, `DELETED` ones excluded (no etag, as OCI).
+pub async fn get_vault_usage(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let (vault_id, now) = (ctx.target.vault()?.id.clone(), ctx.now);
+    let u = app
+        .store
+        .read(move |tx| usage::of_vault(tx, &vault_id, now))
+        .await?;
+    Reply::json(&VaultUsage {
+        key_count: u.key_count,
+        key_version_count: u.key_version_count,
+        software_key_count: u.software_key_count,
+        software_key_version_count: u.software_key_version_count,
+    })
+}
+
 /// `CreateVaultReplicaDetails`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -387,4 +414,36 @@ pub async fn list_vault_replicas(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply,
         .collect();
     let (page, next) = common::paginate(all, ctx)?;
     Ok(Reply::json(&page)?.next_page(next).etag(&vault.etag))
+}
+
+/// `UpdateRegisteredVaultForMtlsDetails`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRegisteredVaultForMtlsDetails {
+    /// `fleetId`.
+    pub fleet_id: String,
+}
+
+/// `UpdateRegisteredVaultForMtls`: `PUT /20180608/vaults/{vaultId}/updateRegisteredVaultForMtls`.
+/// Only a vault registered for mTLS has fleets; the emulator registers
+/// none (such vaults sit behind an external key manager's private
+/// endpoint), so a well-formed request for an existing vault is 400
+/// `InvalidParameter` saying so, and changes nothing.
+pub async fn update_registered_vault_for_mtls(
+    _app: &AppState,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
+    let details: UpdateRegisteredVaultForMtlsDetails = ctx.json()?;
+    common::display_name(&details.fleet_id)
+        .map_err(|_| ApiError::invalid("fleetId must be 1 to 255 characters."))?;
+    let vault = ctx.target.vault()?;
+    Err(ApiError::invalid(format!(
+        "Vault {} is not registered for mTLS (it is a {} vault); only a vault registered for mTLS has a fleet to update.",
+        vault.id,
+        match vault.vault_type {
+            VaultType::Default => "DEFAULT",
+            VaultType::VirtualPrivate => "VIRTUAL_PRIVATE",
+            VaultType::External => "EXTERNAL",
+        }
+    )))
 }

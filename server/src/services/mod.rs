@@ -408,9 +408,13 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         ScheduleVaultDeletion => kms_vaults::schedule_vault_deletion(app, ctx).await,
         CancelVaultDeletion => kms_vaults::cancel_vault_deletion(app, ctx).await,
         ChangeVaultCompartment => kms_vaults::change_vault_compartment(app, ctx).await,
+        GetVaultUsage => kms_vaults::get_vault_usage(app, ctx).await,
         CreateVaultReplica => kms_vaults::create_vault_replica(app, ctx).await,
         DeleteVaultReplica => kms_vaults::delete_vault_replica(app, ctx).await,
         ListVaultReplicas => kms_vaults::list_vault_replicas(app, ctx).await,
+        UpdateRegisteredVaultForMtls => {
+            kms_vaults::update_registered_vault_for_mtls(app, ctx).await
+        }
         GetReplicationStatus => kms_management::get_replication_status(app, ctx).await,
         CreateKey => kms_management::create_key(app, ctx).await,
         GetKey => kms_management::get_key(app, ctx).await,
