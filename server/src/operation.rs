@@ -205,7 +205,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/backup",
         permissions: &["VAULT_BACKUP"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CancelVaultDeletion,
@@ -305,7 +305,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/actions/restoreFromFile",
         permissions: &["VAULT_RESTORE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::RestoreVaultFromObjectStore,
@@ -315,7 +315,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/actions/restoreFromObjectStore",
         permissions: &["VAULT_RESTORE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ScheduleVaultDeletion,
@@ -355,7 +355,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/{keyId}/actions/backup",
         permissions: &["KEY_BACKUP"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CancelKeyDeletion,
@@ -515,7 +515,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/actions/restoreFromFile",
         permissions: &["KEY_RESTORE"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::RestoreKeyFromObjectStore,
@@ -525,7 +525,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/actions/restoreFromObjectStore",
         permissions: &["KEY_RESTORE"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ScheduleKeyDeletion,
@@ -921,7 +921,8 @@ pub fn percent_decode(s: &str) -> Option<String> {
 /// "route: the operation and the target ids from path, query or body"):
 ///
 /// - path parameters `vaultId`, `keyId`, `secretId`;
-/// - `ListVaults`, `ListKeys`, `ListSecrets`: the query's `compartmentId`;
+/// - `ListVaults`, `ListKeys`, `ListSecrets`, `RestoreVaultFromFile`,
+///   `RestoreVaultFromObjectStore`: the query's `compartmentId`;
 /// - `CreateVault`, `CreateKey`, `ImportKey`: the body's `compartmentId`;
 /// - `ChangeVaultCompartment`, `ChangeKeyCompartment`: the body's
 ///   `compartmentId`, the compartment the resource moves into;
@@ -1016,7 +1017,11 @@ impl Named {
             serde_json::from_slice::<BodyIds>(body).unwrap_or_default()
         };
         match operation {
-            ListVaults | ListKeys | ListSecrets => {
+            ListVaults
+            | ListKeys
+            | ListSecrets
+            | RestoreVaultFromFile
+            | RestoreVaultFromObjectStore => {
                 named.compartment_id = from_query("compartmentId");
             }
             CreateVault | CreateKey | ImportKey | ChangeVaultCompartment | ChangeKeyCompartment => {

@@ -915,6 +915,12 @@ async fn every_implemented_operation_resolves_its_target() {
             Some(in_apps.clone()),
             "VKC",
         ),
+        (
+            "POST",
+            format!("/20180608/vaults/{v}/actions/backup"),
+            None,
+            "V",
+        ),
         ("GET", format!("/20180608/vaults/{v}/usage"), None, "V"),
         (
             "POST",
@@ -941,8 +947,38 @@ async fn every_implemented_operation_resolves_its_target() {
             "V",
         ),
         (
+            "POST",
+            format!("/20180608/vaults/actions/restoreFromFile?compartmentId={APPS}"),
+            None,
+            "C",
+        ),
+        (
+            "POST",
+            format!("/20180608/vaults/actions/restoreFromObjectStore?compartmentId={APPS}"),
+            None,
+            "C",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/{k}/actions/backup"),
+            None,
+            "VK",
+        ),
+        (
             "GET",
             format!("{mgmt}/20180608/replicaOperations/r1/status"),
+            None,
+            "V",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/actions/restoreFromFile"),
+            None,
+            "V",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/actions/restoreFromObjectStore"),
             None,
             "V",
         ),

@@ -9,6 +9,7 @@
 //! ([`ensure_fresh`]); so resolving once per request never loses an update
 //! made by a concurrent request.
 
+pub mod backup;
 pub mod catalog;
 pub mod compartments;
 pub mod keys;
@@ -45,6 +46,10 @@ pub enum Error {
     /// A conflict that will not resolve by waiting.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// What a restore would create exists already (OCI: "If a vault with
+    /// the same OCID already exists, this operation returns … 409").
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
     /// A resource named in the body (not the URI) does not exist.
     #[error("related resource not found: {0}")]
     RelatedNotFound(String),

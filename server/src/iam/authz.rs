@@ -69,8 +69,18 @@ enum Scope {
 
 fn scope_of(operation: Operation, permission: &str) -> (Scope, Role) {
     use Operation::*;
+    // A restore creates its resource in a compartment: the query's
+    // `compartmentId` for a vault; for a key, the compartment it was backed
+    // up in (which the pipeline reads from the backup's clear header).
     if matches!(permission, "VAULT_CREATE" | "KEY_CREATE" | "SECRET_CREATE")
         || (operation == ImportKey && permission == "KEY_IMPORT")
+        || matches!(
+            operation,
+            RestoreVaultFromFile
+                | RestoreVaultFromObjectStore
+                | RestoreKeyFromFile
+                | RestoreKeyFromObjectStore
+        )
     {
         return (Scope::Compartment, Role::Create);
     }
@@ -148,7 +158,11 @@ pub fn checks_for(operation: Operation, t: &Targets) -> Result<Vec<Check>, Strin
                 if let Some(v) = &t.vault {
                     if matches!(
                         operation,
-                        Operation::ListKeys | Operation::CreateKey | Operation::CreateSecret
+                        Operation::ListKeys
+                            | Operation::CreateKey
+                            | Operation::CreateSecret
+                            | Operation::RestoreKeyFromFile
+                            | Operation::RestoreKeyFromObjectStore
                     ) {
                         variables.push(("target.vault.id", v.id.clone()));
                     }

@@ -145,8 +145,14 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             }
         }
 
-        // Body.
-        let body = match read_body(&parts.headers, body, app.config.max_body_bytes).await {
+        // Body: a backup file may be larger than a JSON body.
+        let limit = match op {
+            Operation::RestoreVaultFromFile | Operation::RestoreKeyFromFile => {
+                app.config.max_backup_bytes.max(app.config.max_body_bytes)
+            }
+            _ => app.config.max_body_bytes,
+        };
+        let body = match read_body(&parts.headers, body, limit).await {
             Ok(body) => body,
             Err(e) => break 'stages Err(e),
         };
@@ -173,6 +179,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         let query = parts.uri.query().unwrap_or("");
         let mut named = Named::of(op, &params, query, &body, endpoint.vault_key());
         named.region = region.clone();
+        resolve::name_from_backup(op, &mut named, &body);
         let target: &Target = match app.store.read(|tx| resolve::resolve(tx, &named, now)).await {
             Ok(target) => record.target.insert(target),
             Err(e) => break 'stages Err(e.into()),

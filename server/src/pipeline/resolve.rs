@@ -8,9 +8,9 @@ use rusqlite::Transaction;
 use time::OffsetDateTime;
 
 use crate::domain::target::Target;
-use crate::domain::{keys, replicas, secrets, vaults, Result};
+use crate::domain::{backup, keys, replicas, secrets, vaults, Result};
 use crate::iam::authz::{Resource, Targets};
-use crate::operation::Named;
+use crate::operation::{Named, Operation};
 
 /// Loads what `named` names (see [`Target`] for each field's rule).
 ///
@@ -55,6 +55,18 @@ pub fn resolve(tx: &Transaction<'_>, named: &Named, now: OffsetDateTime) -> Resu
         secret,
         new_secret_name: named.new_secret_name.clone(),
     })
+}
+
+/// The ids a `RestoreKeyFromFile` names inside its body: the compartment
+/// the key was backed up in (where it is restored, so where `KEY_RESTORE`
+/// is checked), from the backup file's clear header. The restore itself
+/// opens the file, whose header is authenticated, so a changed header only
+/// makes the request fail later. A body that is not a backup names nothing
+/// (the handler answers 400).
+pub fn name_from_backup(operation: Operation, named: &mut Named, body: &[u8]) {
+    if operation == Operation::RestoreKeyFromFile {
+        named.compartment_id = backup::peek(body).map(|h| h.compartment_id);
+    }
 }
 
 /// What IAM sees of a target: ids, compartments, names, vaults.

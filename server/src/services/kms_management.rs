@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
-use super::kms_vaults::{ChangeCompartmentDetails, ScheduleDeletionDetails};
+use super::kms_vaults::{
+    backup_file, destination, run_backup, BackupLocationDetails, ChangeCompartmentDetails,
+    ScheduleDeletionDetails,
+};
 use super::{Ctx, Reply};
+use crate::domain::backup;
 use crate::domain::compartments;
 use crate::domain::keys::{
     self, Algorithm, Key as DomainKey, KeyShape as DomainShape, KeyState,
@@ -497,4 +501,72 @@ pub async fn get_replication_status(app: &AppState, ctx: &Ctx<'_>) -> Result<Rep
         }],
     };
     Reply::json(&details)
+}
+
+/// `BackupKey`: `POST /20180608/keys/{keyId}/actions/backup`. The key (HSM,
+/// `ENABLED` or `DISABLED`, in a `VIRTUAL_PRIVATE` vault) with
+/// `opc-work-request-id`; the file (the key, all its versions, its vault's
+/// metadata) is at `/_emulator/backups/<opc-work-request-id>` (OCI writes
+/// it to the `backupLocation`, which the emulator answers as unreachable).
+pub async fn backup_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: BackupLocationDetails = ctx.json_opt()?.unwrap_or_default();
+    let vault = ctx.target.vault()?.clone();
+    let (key, if_match) = ctx.for_write(ctx.target.key())?;
+    let (state, region) = (app.clone(), ctx.region_name(app).to_owned());
+    let current = key.clone();
+    let work_request = run_backup(
+        app,
+        ctx,
+        backup::Kind::Key,
+        key.id.clone(),
+        details.backup_location,
+        move |tx| {
+            backup::backup_key(
+                tx,
+                &state.keyring,
+                &vault,
+                &key,
+                if_match.as_deref(),
+                &region,
+            )
+        },
+    )
+    .await?;
+    Ok(key_reply(ctx, &current)?.work_request(&work_request))
+}
+
+/// `RestoreKeyFromFile`: `POST /20180608/keys/actions/restoreFromFile` at
+/// the management endpoint of the key's vault, with the backup file as an
+/// `application/octet-stream` body. The key with all its versions (same
+/// OCIDs in the backup's region), with `opc-work-request-id` and
+/// `opc-content-md5`. 404 at another vault's endpoint; 409
+/// `NotAuthorizedOrResourceAlreadyExists` when the key exists.
+pub async fn restore_key_from_file(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let md5 = backup_file(ctx)?;
+    let vault = ctx.target.vault()?.clone();
+    let (now, scope, into, file) = (
+        ctx.now,
+        ctx.retry_scope(),
+        destination(app, ctx),
+        ctx.body.clone(),
+    );
+    let state = app.clone();
+    let key = app
+        .store
+        .write(move |tx| {
+            let vault_id = vault.id.clone();
+            idempotent(
+                tx,
+                scope.as_deref(),
+                now,
+                |tx, id| keys::get(tx, &vault_id, id, now),
+                |tx| backup::restore_key(tx, &state.keyring, now, &file, &vault, &into),
+                |k| &k.id,
+            )
+        })
+        .await?;
+    let work_request = crate::domain::new_work_request_id(ctx.region_name(app));
+    Ok(key_reply(ctx, &key)?
+        .work_request(&work_request)
+        .header("opc-content-md5", &md5))
 }

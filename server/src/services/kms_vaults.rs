@@ -6,13 +6,14 @@ use time::OffsetDateTime;
 
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::{Ctx, Reply};
+use crate::domain::backup;
 use crate::domain::compartments;
 use crate::domain::replicas::{self, View};
 use crate::domain::retry::idempotent;
 use crate::domain::usage;
 use crate::domain::vault_deletion;
 use crate::domain::vaults::{self, NewVault, Vault as DomainVault, VaultState, VaultType};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// `CreateVaultDetails`.
@@ -446,4 +447,253 @@ pub async fn update_registered_vault_for_mtls(
             VaultType::External => "EXTERNAL",
         }
     )))
+}
+
+/// `BackupLocation`, polymorphic on `destination`: where OCI writes a
+/// backup (or reads one to restore). The emulator has no Object Storage, so
+/// a location is validated, then answered as unreachable.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "destination")]
+pub enum BackupLocation {
+    /// `BackupLocationBucket`.
+    #[serde(rename = "BUCKET")]
+    Bucket {
+        /// `namespace`.
+        namespace: String,
+        /// `bucketName`.
+        #[serde(rename = "bucketName")]
+        bucket_name: String,
+        /// `objectName`.
+        #[serde(rename = "objectName")]
+        object_name: String,
+    },
+    /// `BackupLocationURI`: a pre-authenticated request URI (a credential:
+    /// never echoed).
+    #[serde(rename = "PRE_AUTHENTICATED_REQUEST_URI")]
+    PreAuthenticatedRequestUri {
+        /// `uri`.
+        uri: String,
+    },
+}
+
+impl BackupLocation {
+    /// What OCI answers for a location it cannot reach: the bucket (or the
+    /// URI) is a resource named in the body, so 400
+    /// `RelatedResourceNotAuthorizedOrNotFound`. The emulator reaches none.
+    pub fn unreachable(&self) -> ApiError {
+        let what = match self {
+            BackupLocation::Bucket {
+                namespace,
+                bucket_name,
+                object_name,
+            } => format!(
+                "Object {object_name} in bucket {bucket_name} of namespace {namespace} was not found or is not authorized"
+            ),
+            BackupLocation::PreAuthenticatedRequestUri { uri: _ } => {
+                "The pre-authenticated request URI was not found or is not authorized".to_owned()
+            }
+        };
+        ApiError::new(
+            ErrorCode::RelatedResourceNotAuthorizedOrNotFound,
+            format!(
+                "{what} (the emulator has no Object Storage: back up without backupLocation and download the file from /_emulator/backups/<opc-work-request-id>, then use RestoreVaultFromFile / RestoreKeyFromFile)."
+            ),
+        )
+    }
+}
+
+/// `BackupVaultDetails` (an optional body).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupVaultDetails {
+    /// `backupLocation`: absent, the emulator keeps the file (see
+    /// `/_emulator/backups`).
+    pub backup_location: Option<BackupLocation>,
+    /// `isIncludeKeys`: also back up the vault's HSM keys.
+    pub is_include_keys: Option<bool>,
+}
+
+/// `RestoreVaultFromObjectStoreDetails` (also
+/// `RestoreKeyFromObjectStoreDetails` and `BackupKeyDetails`: the same one
+/// field).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupLocationDetails {
+    /// `backupLocation`.
+    pub backup_location: Option<BackupLocation>,
+}
+
+/// Runs a backup: `make` checks the resource and seals its file inside
+/// one write. Without a `backupLocation` the file is kept as the result of
+/// a new work request (whose id is returned), under `opc-retry-token` (a
+/// retry answers the same work request). With one, the checks still come
+/// first, then the location is answered as unreachable and nothing is kept.
+pub async fn run_backup(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+    kind: backup::Kind,
+    resource_id: String,
+    location: Option<BackupLocation>,
+    make: impl FnOnce(&rusqlite::Transaction<'_>) -> crate::domain::Result<String> + Send + 'static,
+) -> Result<String, ApiError> {
+    let keep = location.is_none();
+    let scope = if keep { ctx.retry_scope() } else { None };
+    let now = ctx.now;
+    let work_request = crate::domain::new_work_request_id(ctx.region_name(app));
+    let work_request = app
+        .store
+        .write(move |tx| {
+            idempotent(
+                tx,
+                scope.as_deref(),
+                now,
+                |tx, id| {
+                    backup::stored(tx, id)?
+                        .map(|s| s.work_request_id)
+                        .ok_or(crate::domain::Error::NotFound)
+                },
+                |tx| {
+                    let file = make(tx)?;
+                    if keep {
+                        backup::keep(tx, &work_request, kind, &resource_id, &file, now)?;
+                    }
+                    Ok(work_request)
+                },
+                |id| id,
+            )
+        })
+        .await?;
+    match location {
+        Some(location) => Err(location.unreachable()),
+        None => Ok(work_request),
+    }
+}
+
+/// `BackupVault`: `POST /20180608/vaults/{vaultId}/actions/backup`. The
+/// vault (a `VIRTUAL_PRIVATE` vault, `ACTIVE`), with `opc-work-request-id`;
+/// the file is at `/_emulator/backups/<opc-work-request-id>` (OCI writes it
+/// to the `backupLocation`, which the emulator answers as unreachable).
+pub async fn backup_vault(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: BackupVaultDetails = ctx.json_opt()?.unwrap_or_default();
+    let include_keys = details.is_include_keys.unwrap_or(false);
+    let (vault, if_match) = ctx.for_write(ctx.target.vault())?;
+    let (state, region, now) = (app.clone(), ctx.region_name(app).to_owned(), ctx.now);
+    let current = vault.clone();
+    let work_request = run_backup(
+        app,
+        ctx,
+        backup::Kind::Vault,
+        vault.id.clone(),
+        details.backup_location,
+        move |tx| {
+            backup::backup_vault(
+                tx,
+                &state.keyring,
+                now,
+                &vault,
+                if_match.as_deref(),
+                &region,
+                include_keys,
+            )
+        },
+    )
+    .await?;
+    Ok(reply(&current, ctx)?.work_request(&work_request))
+}
+
+/// Checks `content-md5` (when sent) against the body: 400
+/// `UnmatchedContentMD5` with OCI's documented message.
+fn check_content_md5(ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let actual = crate::crypto::content_md5(&ctx.body);
+    match ctx.header("content-md5") {
+        Some(given) if given.trim() != actual => Err(ApiError::new(
+            ErrorCode::UnmatchedContentMd5,
+            format!(
+                "The computed MD5 of the request body ({actual}) does not match the Content-MD5 header ({}).",
+                given.trim()
+            ),
+        )),
+        _ => Ok(actual),
+    }
+}
+
+/// The backup file of a restore-from-file request (its octet-stream body,
+/// `content-md5` checked); returns the body's MD5 for `opc-content-md5`.
+pub fn backup_file(ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    if ctx.body.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::MissingParameter,
+            "The request body (the backup file) is required.",
+        ));
+    }
+    check_content_md5(ctx)
+}
+
+/// Where a restore in the request's region puts what it brings back.
+pub fn destination(app: &AppState, ctx: &Ctx<'_>) -> backup::Destination {
+    backup::Destination {
+        region: ctx.region.clone(),
+        region_name: ctx.region_name(app).to_owned(),
+    }
+}
+
+/// `RestoreVaultFromFile`: `POST /20180608/vaults/actions/restoreFromFile?compartmentId=…`
+/// with the backup file as an `application/octet-stream` body. The vault,
+/// `ACTIVE` in `compartmentId` (same OCID in the backup's region), with
+/// `opc-work-request-id` and `opc-content-md5`. 400 for a file that is not
+/// a vault backup of this emulator; 409
+/// `NotAuthorizedOrResourceAlreadyExists` when the vault exists.
+pub async fn restore_vault_from_file(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let compartment = ctx.required_query("compartmentId")?;
+    ctx.known_compartment(app, &compartment)?;
+    let md5 = backup_file(ctx)?;
+    let (now, scope, into, file) = (
+        ctx.now,
+        ctx.retry_scope(),
+        destination(app, ctx),
+        ctx.body.clone(),
+    );
+    let state = app.clone();
+    let vault = app
+        .store
+        .write(move |tx| {
+            idempotent(
+                tx,
+                scope.as_deref(),
+                now,
+                |tx, id| vaults::get(tx, id, now),
+                |tx| backup::restore_vault(tx, &state.keyring, now, &file, compartment, &into),
+                |v| &v.id,
+            )
+        })
+        .await?;
+    let work_request = crate::domain::new_work_request_id(ctx.region_name(app));
+    Ok(reply(&vault, ctx)?
+        .work_request(&work_request)
+        .header("opc-content-md5", &md5))
+}
+
+/// `RestoreVaultFromObjectStore`: `POST /20180608/vaults/actions/restoreFromObjectStore?compartmentId=…`.
+/// The location is required and, the emulator having no Object Storage,
+/// answered as unreachable.
+pub async fn restore_vault_from_object_store(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
+    let compartment = ctx.required_query("compartmentId")?;
+    ctx.known_compartment(app, &compartment)?;
+    from_object_store(ctx)
+}
+
+/// Restore…FromObjectStore: 400 `MissingParameter` without a
+/// `backupLocation`, else the location's unreachable answer.
+pub fn from_object_store(ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: BackupLocationDetails = ctx.json_opt()?.unwrap_or_default();
+    match details.backup_location {
+        Some(location) => Err(location.unreachable()),
+        None => Err(ApiError::new(
+            ErrorCode::MissingParameter,
+            "backupLocation is required: where the backup file is to be read from.",
+        )),
+    }
 }

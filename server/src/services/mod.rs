@@ -416,6 +416,12 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
             kms_vaults::update_registered_vault_for_mtls(app, ctx).await
         }
         GetReplicationStatus => kms_management::get_replication_status(app, ctx).await,
+        BackupVault => kms_vaults::backup_vault(app, ctx).await,
+        RestoreVaultFromFile => kms_vaults::restore_vault_from_file(app, ctx).await,
+        RestoreVaultFromObjectStore => kms_vaults::restore_vault_from_object_store(app, ctx).await,
+        BackupKey => kms_management::backup_key(app, ctx).await,
+        RestoreKeyFromFile => kms_management::restore_key_from_file(app, ctx).await,
+        RestoreKeyFromObjectStore => kms_vaults::from_object_store(ctx),
         CreateKey => kms_management::create_key(app, ctx).await,
         GetKey => kms_management::get_key(app, ctx).await,
         ListKeys => kms_management::list_keys(app, ctx).await,

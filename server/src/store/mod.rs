@@ -53,6 +53,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_init.sql")),
         M::up(include_str!("migrations/0002_meta.sql")),
+        M::up(include_str!("migrations/0003_backups.sql")),
     ])
 }
 
