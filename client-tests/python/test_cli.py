@@ -223,3 +223,24 @@ def test_cli_key_update_turns_on_auto_rotation_as_oracle_documents(cli, kms_vaul
     nxt = datetime.datetime.fromisoformat(details["time-of-next-rotation"])
     now = datetime.datetime.now(datetime.timezone.utc)
     assert (nxt - start).days % 90 == 0 and now < nxt <= now + datetime.timedelta(days=90)
+
+
+SECURITY = "ocid1.compartment.oc1..aaaaaaaaemulatorsecurity00000000000000000000000000000000001"
+
+
+def test_cli_change_compartment_of_a_vault_and_a_key(cli, make_vault, make_key):
+    vault = make_vault()
+    key = make_key(vault)
+    moved = cli("kms", "management", "key", "change-compartment", "--key-id", key.id,
+                "--compartment-id", SECURITY, endpoint=vault.management_endpoint)
+    # No body (the SDK's response type is none): the CLI prints the etag header only.
+    assert list(moved) == ["etag"] and moved["etag"]
+    got = cli("kms", "management", "key", "get", "--key-id", key.id, endpoint=vault.management_endpoint)
+    assert got["data"]["compartment-id"] == SECURITY
+    listed = cli("kms", "management", "key", "list", "--compartment-id", COMPARTMENT_ID, "--all",
+                 endpoint=vault.management_endpoint)
+    assert listed is None or key.id not in [k["id"] for k in listed["data"]]
+
+    assert list(cli("kms", "management", "vault", "change-compartment", "--vault-id", vault.id,
+                    "--compartment-id", SECURITY)) == ["etag"]
+    assert cli("kms", "management", "vault", "get", "--vault-id", vault.id)["data"]["compartment-id"] == SECURITY

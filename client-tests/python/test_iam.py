@@ -302,3 +302,47 @@ def test_policy_check_cli_answers_offline():
         "RelatedResourceNotAuthorizedOrNotFound" in denied.stdout, denied.stdout
     bad = run("--user", "nobody", "--operation", "GetSecret", "--compartment", "apps")
     assert bad.returncode == 2, bad.stdout + bad.stderr
+
+
+def _vault_in(admin, compartment):
+    return admin.kms.create_vault(oci.key_management.models.CreateVaultDetails(
+        compartment_id=compartment, display_name=unique("move"), vault_type="DEFAULT")).data
+
+
+def test_a_move_needs_the_permission_in_both_compartments(url, admin, secrets_admin):
+    """VAULT_MOVE where the vault is (else 404, as for a vault one may not see) and where it
+    goes (else 400 RelatedResourceNotAuthorizedOrNotFound: the destination is named in the body)."""
+    move = lambda vault, to: secrets_admin.kms.change_vault_compartment(
+        vault.id, oci.key_management.models.ChangeVaultCompartmentDetails(compartment_id=to))
+    vault = _vault_in(admin, APPS)
+    put_policies(url, (TENANCY, ["Allow group SecretAdmins to manage vaults in compartment apps"]))
+    err = expect_service_error(400, "RelatedResourceNotAuthorizedOrNotFound", move, vault, SECURITY)
+    assert err.message == "Compartment {} was not found or is not authorized.".format(SECURITY)
+    check = decision_of(err)["checks"][1]
+    assert (check["permission"], check["target"]["compartmentId"]) == ("VAULT_MOVE", SECURITY), check
+    assert admin.kms.get_vault(vault.id).data.compartment_id == APPS
+
+    put_policies(url, (TENANCY, ["Allow group SecretAdmins to manage vaults in compartment security"]))
+    expect_service_error(404, "NotAuthorizedOrNotFound", move, vault, SECURITY)
+
+    put_policies(url, (TENANCY, ["Allow group SecretAdmins to manage vaults in compartment apps",
+                                 "Allow group SecretAdmins to manage vaults in compartment security"]))
+    assert move(vault, SECURITY).status == 200
+    assert admin.kms.get_vault(vault.id).data.compartment_id == SECURITY
+
+
+def test_a_key_move_needs_key_move_in_both_compartments(url, admin, secrets_admin):
+    vault = _vault_in(admin, APPS)
+    key = admin.mgmt(vault).create_key(oci.key_management.models.CreateKeyDetails(
+        compartment_id=APPS, display_name=unique("k"),
+        key_shape=oci.key_management.models.KeyShape(algorithm="AES", length=32))).data
+    move = lambda to: secrets_admin.mgmt(vault).change_key_compartment(
+        key.id, oci.key_management.models.ChangeKeyCompartmentDetails(compartment_id=to))
+    put_policies(url, (TENANCY, ["Allow group SecretAdmins to manage keys in compartment apps"]))
+    expect_service_error(400, "RelatedResourceNotAuthorizedOrNotFound", move, SECURITY)
+    # Within the compartment the policy covers (apps and below, dev included).
+    assert move(DEV).status == 200
+    put_policies(url, (TENANCY, ["Allow group SecretAdmins to manage keys in compartment apps",
+                                 "Allow group SecretAdmins to manage keys in compartment security"]))
+    assert move(SECURITY).status == 200
+    assert admin.mgmt(vault).get_key(key.id).data.compartment_id == SECURITY

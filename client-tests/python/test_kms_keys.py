@@ -220,3 +220,34 @@ def test_create_key_with_unsupported_shape_is_400(mgmt_client, vault, algorithm,
         compartment_id=COMPARTMENT_ID, display_name=name,
         key_shape=models.KeyShape(algorithm=algorithm, length=length)))
     assert name not in {k.display_name for k in _list_all_keys(client)}
+
+
+SECURITY = "ocid1.compartment.oc1..aaaaaaaaemulatorsecurity00000000000000000000000000000000001"
+
+
+def test_change_key_compartment_moves_the_key_and_its_versions(mgmt_client, vault, aes_key):
+    client = mgmt_client(vault)
+    second = client.create_key_version(aes_key.id).data
+    resp = client.change_key_compartment(aes_key.id, models.ChangeKeyCompartmentDetails(compartment_id=SECURITY))
+    assert resp.status == 200
+    assert resp.data is None
+    assert resp.headers["etag"]
+    moved = client.get_key(aes_key.id).data
+    assert (moved.compartment_id, moved.lifecycle_state, moved.vault_id) == (SECURITY, "ENABLED", vault.id)
+    assert moved.current_key_version == second.id
+    assert {v.compartment_id for v in client.list_key_versions(aes_key.id).data} == {SECURITY}
+    assert client.get_key_version(aes_key.id, second.id).data.compartment_id == SECURITY
+    assert aes_key.id not in {k.id for k in _list_all_keys(client)}
+    assert [k.id for k in list_all(client.list_keys, SECURITY)] == [aes_key.id]
+
+
+def test_change_key_compartment_refusals_change_nothing(mgmt_client, vault, aes_key):
+    client = mgmt_client(vault)
+    expect_service_error(400, "RelatedResourceNotAuthorizedOrNotFound", client.change_key_compartment, aes_key.id,
+                         models.ChangeKeyCompartmentDetails(compartment_id="ocid1.compartment.oc1..aaaaaaaanope"))
+    expect_service_error(412, "NoEtagMatch", client.change_key_compartment, aes_key.id,
+                         models.ChangeKeyCompartmentDetails(compartment_id=SECURITY), if_match="stale")
+    client.schedule_key_deletion(aes_key.id, models.ScheduleKeyDeletionDetails())
+    expect_service_error(409, "IncorrectState", client.change_key_compartment, aes_key.id,
+                         models.ChangeKeyCompartmentDetails(compartment_id=SECURITY))
+    assert client.get_key(aes_key.id).data.compartment_id == COMPARTMENT_ID

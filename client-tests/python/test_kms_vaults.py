@@ -185,3 +185,46 @@ def test_opc_request_id_is_echoed(kms_vault_client, vault):
     assert resp.headers.get("opc-request-id") == rid
     resp = kms_vault_client.get_vault(vault.id)
     assert resp.headers.get("opc-request-id")
+
+
+SECURITY = "ocid1.compartment.oc1..aaaaaaaaemulatorsecurity00000000000000000000000000000000001"
+
+
+def test_change_vault_compartment_moves_the_vault_alone(kms_vault_client, mgmt_client, vault, make_key):
+    key = make_key(vault)
+    etag = kms_vault_client.get_vault(vault.id).headers["etag"]
+    resp = kms_vault_client.change_vault_compartment(
+        vault.id, models.ChangeVaultCompartmentDetails(compartment_id=SECURITY), if_match=etag)
+    assert resp.status == 200
+    assert resp.data is None
+    assert resp.headers["etag"] not in ("", etag)
+    moved = kms_vault_client.get_vault(vault.id).data
+    assert (moved.compartment_id, moved.lifecycle_state) == (SECURITY, "ACTIVE")
+    assert moved.management_endpoint == vault.management_endpoint
+    assert vault.id not in _all_vault_ids(kms_vault_client)
+    assert vault.id in [v.id for v in list_all(kms_vault_client.list_vaults, SECURITY)]
+    # Its keys are resources of their own: they stay where they are.
+    assert mgmt_client(vault).get_key(key.id).data.compartment_id == COMPARTMENT_ID
+    # Moving it where it is changes nothing.
+    again = kms_vault_client.change_vault_compartment(
+        vault.id, models.ChangeVaultCompartmentDetails(compartment_id=SECURITY))
+    assert again.headers["etag"] == resp.headers["etag"]
+
+
+def test_change_vault_compartment_refusals_change_nothing(kms_vault_client, vault):
+    err = expect_service_error(400, "RelatedResourceNotAuthorizedOrNotFound", kms_vault_client.change_vault_compartment,
+                               vault.id, models.ChangeVaultCompartmentDetails(
+                                   compartment_id="ocid1.compartment.oc1..aaaaaaaanosuchcompartment"))
+    assert err.message == "Compartment ocid1.compartment.oc1..aaaaaaaanosuchcompartment was not found or is not authorized."
+    expect_service_error(412, "NoEtagMatch", kms_vault_client.change_vault_compartment, vault.id,
+                         models.ChangeVaultCompartmentDetails(compartment_id=SECURITY), if_match="stale")
+    expect_service_error(400, "MissingParameter", kms_vault_client.change_vault_compartment, vault.id,
+                         models.ChangeVaultCompartmentDetails())
+    expect_service_error(404, "NotAuthorizedOrNotFound", kms_vault_client.change_vault_compartment,
+                         VAULT_OCID_PREFIX + "nope" + uuid.uuid4().hex,
+                         models.ChangeVaultCompartmentDetails(compartment_id=SECURITY))
+    kms_vault_client.schedule_vault_deletion(vault.id, models.ScheduleVaultDeletionDetails())
+    expect_service_error(409, "IncorrectState", kms_vault_client.change_vault_compartment, vault.id,
+                         models.ChangeVaultCompartmentDetails(compartment_id=SECURITY),
+                         retry_strategy=oci.retry.NoneRetryStrategy())
+    assert kms_vault_client.get_vault(vault.id).data.compartment_id == COMPARTMENT_ID

@@ -133,6 +133,12 @@ pub struct ServeConfig {
     /// Largest request body accepted, in bytes (larger → 413 PayloadTooLarge).
     #[arg(long, env = "OCI_EMULATOR_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest backup file RestoreVaultFromFile / RestoreKeyFromFile accept
+    /// as their `application/octet-stream` body, in bytes (larger → 413
+    /// PayloadTooLarge); the default fits a vault backup of some 9,000 keys
+    /// (about 1.7 KB per key with one version, measured).
+    #[arg(long, env = "OCI_EMULATOR_MAX_BACKUP_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_backup_bytes: usize,
     /// Fault rules and rate limits to start with (JSON, README "Chaos
     /// testing"); `/_emulator/faults` changes them at run time and a reset
     /// restores these. Default: none.
@@ -162,6 +168,7 @@ impl ServeConfig {
             seed: None,
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
+            max_backup_bytes: 16 * 1024 * 1024,
             faults: None,
             header_read_timeout_secs: 30,
         }

@@ -42,6 +42,9 @@ pub enum ErrorCode {
     IncorrectState,
     /// 409: a create the caller may not make, or that already exists.
     NotAuthorizedOrResourceAlreadyExists,
+    /// 400: `content-md5` does not match the body (RestoreVaultFromFile,
+    /// RestoreKeyFromFile: "400 Unmatched Content MD5").
+    UnmatchedContentMd5,
     /// 412: `if-match` does not match the resource's `etag`.
     NoEtagMatch,
     /// 413: the body is too large.
@@ -64,7 +67,8 @@ impl ErrorCode {
             CannotParseRequest
             | InvalidParameter
             | MissingParameter
-            | RelatedResourceNotAuthorizedOrNotFound => StatusCode::BAD_REQUEST,
+            | RelatedResourceNotAuthorizedOrNotFound
+            | UnmatchedContentMd5 => StatusCode::BAD_REQUEST,
             NotAuthenticated => StatusCode::UNAUTHORIZED,
             NotAuthorizedOrNotFound | NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -95,6 +99,7 @@ impl ErrorCode {
             Conflict => "Conflict",
             IncorrectState => "IncorrectState",
             NotAuthorizedOrResourceAlreadyExists => "NotAuthorizedOrResourceAlreadyExists",
+            UnmatchedContentMd5 => "UnmatchedContentMD5",
             NoEtagMatch => "NoEtagMatch",
             PayloadTooLarge => "PayloadTooLarge",
             TooManyRequests => "TooManyRequests",
@@ -105,6 +110,9 @@ impl ErrorCode {
     }
 }
 
+/// The message of a resource named in the body that is missing or not
+/// visible (the same whether IAM or the store found it so).
+pub use crate::iam::authz::related_not_found;
 /// OCI's fixed message for a resource that is missing or not visible.
 pub use crate::iam::authz::NOT_AUTHORIZED_OR_NOT_FOUND;
 /// OCI's message for a failed authentication.
@@ -211,6 +219,9 @@ impl From<domain::Error> for ApiError {
             Error::MissingParameter(m) => ApiError::new(ErrorCode::MissingParameter, m),
             Error::IncorrectState(m) => ApiError::new(ErrorCode::IncorrectState, m),
             Error::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            Error::AlreadyExists(m) => {
+                ApiError::new(ErrorCode::NotAuthorizedOrResourceAlreadyExists, m)
+            }
             Error::RelatedNotFound(m) => {
                 ApiError::new(ErrorCode::RelatedResourceNotAuthorizedOrNotFound, m)
             }
@@ -267,6 +278,11 @@ mod tests {
             (Error::MissingParameter("x".into()), 400, "MissingParameter"),
             (Error::IncorrectState("x".into()), 409, "IncorrectState"),
             (Error::Conflict("x".into()), 409, "Conflict"),
+            (
+                Error::AlreadyExists("x".into()),
+                409,
+                "NotAuthorizedOrResourceAlreadyExists",
+            ),
             (
                 Error::RelatedNotFound("x".into()),
                 400,

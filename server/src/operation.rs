@@ -205,7 +205,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/backup",
         permissions: &["VAULT_BACKUP"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CancelVaultDeletion,
@@ -225,7 +225,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/changeCompartment",
         permissions: &["VAULT_MOVE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CreateVault,
@@ -245,7 +245,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/createReplica",
         permissions: &["VAULT_REPLICATE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::DeleteVaultReplica,
@@ -255,7 +255,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/deleteReplica",
         permissions: &["VAULT_REPLICATE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::GetVault,
@@ -273,9 +273,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::KmsVault,
         method: Method::GET,
         path: "/20180608/vaults/{vaultId}/usage",
-        permissions: &[],
+        permissions: &["VAULT_READ"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ListVaultReplicas,
@@ -285,7 +285,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/{vaultId}/actions/listReplicas",
         permissions: &["VAULT_INSPECT"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ListVaults,
@@ -305,7 +305,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/actions/restoreFromFile",
         permissions: &["VAULT_RESTORE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::RestoreVaultFromObjectStore,
@@ -315,7 +315,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/vaults/actions/restoreFromObjectStore",
         permissions: &["VAULT_RESTORE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ScheduleVaultDeletion,
@@ -333,9 +333,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::KmsVault,
         method: Method::PUT,
         path: "/20180608/vaults/{vaultId}/updateRegisteredVaultForMtls",
-        permissions: &[],
+        permissions: &["VAULT_UPDATE"],
         resource_type: "vaults",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::UpdateVault,
@@ -355,7 +355,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/{keyId}/actions/backup",
         permissions: &["KEY_BACKUP"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CancelKeyDeletion,
@@ -386,7 +386,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/{keyId}/actions/changeCompartment",
         permissions: &["KEY_MOVE"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CreateKey,
@@ -454,9 +454,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::KmsManagement,
         method: Method::GET,
         path: "/20180608/replicaOperations/{replicationId}/status",
-        permissions: &[],
+        permissions: &["VAULT_READ"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::GetWrappingKey,
@@ -519,7 +519,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/actions/restoreFromFile",
         permissions: &["KEY_RESTORE"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::RestoreKeyFromObjectStore,
@@ -529,7 +529,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/keys/actions/restoreFromObjectStore",
         permissions: &["KEY_RESTORE"],
         resource_type: "keys",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ScheduleKeyDeletion,
@@ -837,6 +837,12 @@ impl Operation {
     }
 }
 
+/// The path prefix that addresses another region than the emulator's own:
+/// `/regions/us-phoenix-1` is the regional endpoint of `us-phoenix-1`
+/// (`KmsVaultClient(config, service_endpoint=base + "/regions/us-phoenix-1")`),
+/// and a vault's endpoints there are `/regions/us-phoenix-1/kms/<key>/…`.
+pub const REGION_PREFIX: &str = "/regions/";
+
 /// Path parameters captured by [`route`], in template order
 /// (`{secretId}` → `("secretId", "ocid1.vaultsecret…")`), percent-decoded.
 pub type PathParams = Vec<(&'static str, String)>;
@@ -920,22 +926,31 @@ pub fn percent_decode(s: &str) -> Option<String> {
 /// "route: the operation and the target ids from path, query or body"):
 ///
 /// - path parameters `vaultId`, `keyId`, `secretId`;
-/// - `ListVaults`, `ListKeys`, `ListSecrets`: the query's `compartmentId`;
+/// - `ListVaults`, `ListKeys`, `ListSecrets`, `RestoreVaultFromFile`,
+///   `RestoreVaultFromObjectStore`: the query's `compartmentId`;
 /// - `CreateVault`, `CreateKey`, `ImportKey`: the body's `compartmentId`;
+/// - `ChangeVaultCompartment`, `ChangeKeyCompartment`: the body's
+///   `compartmentId`, the compartment the resource moves into;
 /// - `CreateSecret`: the body's `compartmentId`, `vaultId`, `keyId` and
 ///   `secretName`;
 /// - crypto calls (`Encrypt`, `Decrypt`, `GenerateDataEncryptionKey`,
 ///   `ExportKey`, `Sign`, `Verify`): the body's `keyId`;
 /// - `GetSecretBundleByName`: the query's `vaultId` and `secretName`;
-/// - key and crypto calls: the vault endpoint key they came in on.
+/// - key and crypto calls: the vault endpoint key they came in on;
+/// - every call: the region it is addressed to (set by the pipeline from
+///   the path, see `pipeline::route::split_region`).
 ///
 /// Only these fields of a body are read (a string value counts; any other
 /// type is left to the handler's validation), so plaintext and secret
 /// content are never touched here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Named {
-    /// The compartment a list reads or a create writes to.
+    /// The compartment a list reads, a create or restore writes to, or a
+    /// move moves into.
     pub compartment_id: Option<String>,
+    /// The region the request is addressed to, when it is not the
+    /// emulator's own `--region` (a `/regions/<region>/…` path).
+    pub region: Option<String>,
     /// A vault OCID.
     pub vault_id: Option<String>,
     /// A key OCID.
@@ -1007,10 +1022,14 @@ impl Named {
             serde_json::from_slice::<BodyIds>(body).unwrap_or_default()
         };
         match operation {
-            ListVaults | ListKeys | ListSecrets => {
+            ListVaults
+            | ListKeys
+            | ListSecrets
+            | RestoreVaultFromFile
+            | RestoreVaultFromObjectStore => {
                 named.compartment_id = from_query("compartmentId");
             }
-            CreateVault | CreateKey | ImportKey => {
+            CreateVault | CreateKey | ImportKey | ChangeVaultCompartment | ChangeKeyCompartment => {
                 named.compartment_id = text(from_body().compartment_id);
             }
             CreateSecret => {

@@ -1198,6 +1198,85 @@ async fn every_implemented_operation_resolves_its_target() {
             None,
             "S",
         ),
+        (
+            "POST",
+            format!("/20180608/vaults/{v}/actions/changeCompartment"),
+            Some(in_apps.clone()),
+            "VC",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/{k}/actions/changeCompartment"),
+            Some(in_apps.clone()),
+            "VKC",
+        ),
+        (
+            "POST",
+            format!("/20180608/vaults/{v}/actions/backup"),
+            None,
+            "V",
+        ),
+        ("GET", format!("/20180608/vaults/{v}/usage"), None, "V"),
+        (
+            "POST",
+            format!("/20180608/vaults/{v}/actions/createReplica"),
+            Some(json!({"replicaRegion": "us-phoenix-1"})),
+            "V",
+        ),
+        (
+            "POST",
+            format!("/20180608/vaults/{v}/actions/deleteReplica"),
+            Some(json!({"replicaRegion": "us-phoenix-1"})),
+            "V",
+        ),
+        (
+            "GET",
+            format!("/20180608/vaults/{v}/actions/listReplicas"),
+            None,
+            "V",
+        ),
+        (
+            "PUT",
+            format!("/20180608/vaults/{v}/updateRegisteredVaultForMtls"),
+            Some(json!({"fleetId": "f"})),
+            "V",
+        ),
+        (
+            "POST",
+            format!("/20180608/vaults/actions/restoreFromFile?compartmentId={APPS}"),
+            None,
+            "C",
+        ),
+        (
+            "POST",
+            format!("/20180608/vaults/actions/restoreFromObjectStore?compartmentId={APPS}"),
+            None,
+            "C",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/{k}/actions/backup"),
+            None,
+            "VK",
+        ),
+        (
+            "GET",
+            format!("{mgmt}/20180608/replicaOperations/r1/status"),
+            None,
+            "V",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/actions/restoreFromFile"),
+            None,
+            "V",
+        ),
+        (
+            "POST",
+            format!("{mgmt}/20180608/keys/actions/restoreFromObjectStore"),
+            None,
+            "V",
+        ),
     ];
     let mut covered = Vec::new();
     for (method, target, body, expect) in rows {
@@ -1514,4 +1593,98 @@ async fn the_console_inventory_shows_metadata_and_never_content() {
         (StatusCode::OK, "text/html; charset=utf-8")
     );
     assert!(html.contains(r#"<script src="/_emulator/ui/console.js" defer></script>"#));
+}
+
+/// A backup file may be larger than `--max-body-bytes` (1 MiB), up to
+/// `--max-backup-bytes`: a 2 MiB body reaches the restore (which finds no
+/// backup in it), while the same size of JSON anywhere else is a 413.
+#[tokio::test]
+async fn restore_bodies_have_their_own_limit() {
+    let app = spawn_app();
+    let body = vec![b'A'; 2 << 20];
+    let restore = format!("/20180608/vaults/actions/restoreFromFile?compartmentId={APPS}");
+    let a = app
+        .call_raw("POST", &restore, Some(body.clone()), true)
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::BAD_REQUEST, "InvalidParameter")
+    );
+    let too_big = vec![b'A'; (16 << 20) + 1];
+    let a = app.call_raw("POST", &restore, Some(too_big), true).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge")
+    );
+    let a = app
+        .call_raw("POST", "/20180608/vaults", Some(body), true)
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge")
+    );
+}
+
+/// `request.region` in a policy is the region the request addresses: a
+/// replica region's path prefix, not the emulator's `--region`.
+#[tokio::test]
+async fn request_region_is_the_region_a_request_addresses() {
+    let app = spawn_app();
+    let vault = app
+        .call(
+            "POST",
+            "/20180608/vaults",
+            Some(
+                json!({"compartmentId": APPS, "displayName": "v", "vaultType": "VIRTUAL_PRIVATE"}),
+            ),
+        )
+        .await
+        .body;
+    let id = vault["id"].as_str().unwrap();
+    let replica = app
+        .call(
+            "POST",
+            &format!("/20180608/vaults/{id}/actions/createReplica"),
+            Some(json!({"replicaRegion": "us-phoenix-1"})),
+        )
+        .await;
+    assert_eq!(replica.status, StatusCode::ACCEPTED, "{:?}", replica.body);
+    let policies = app
+        .admin_call(
+            "PUT",
+            "/_emulator/iam/policies",
+            Some(json!([{"name": "phx-only", "compartmentId": APPS,
+                "statements": ["Allow group AppReaders to read vaults in compartment apps where request.region = 'phx'"]}])),
+        )
+        .await;
+    assert_eq!(policies.status, StatusCode::OK, "{:?}", policies.body);
+    let home = app
+        .call_as(
+            &app.app_reader,
+            "GET",
+            &format!("/20180608/vaults/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (home.status, home.code()),
+        (StatusCode::NOT_FOUND, "NotAuthorizedOrNotFound")
+    );
+    let phoenix = app
+        .call_as(
+            &app.app_reader,
+            "GET",
+            &format!("/regions/us-phoenix-1/20180608/vaults/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(phoenix.status, StatusCode::OK, "{:?}", phoenix.body);
+    assert_eq!(phoenix.body["isPrimary"], json!(false));
+    assert_eq!(
+        phoenix.body["managementEndpoint"],
+        json!(format!(
+            "http://{HOST}/regions/us-phoenix-1{}",
+            TestApp::prefix(&vault, "managementEndpoint")
+        ))
+    );
 }

@@ -108,6 +108,9 @@ pub fn open(key: &[u8], aad: &[u8], sealed: &[u8]) -> Result<KeyBytes, Error> {
 }
 
 const CHECK_AAD: &[u8] = b"oci-vault-emulator root key check";
+/// Associated-data prefix of backup files: nothing else sealed under the
+/// root key (material, the check value) opens as a backup, or the reverse.
+const BACKUP_AAD: &[u8] = b"oci-vault-emulator backup\0";
 const CHECK_TEXT: &[u8] = b"sealed under this root key";
 
 /// The emulator root key: 32 bytes that seal all key material at rest.
@@ -147,6 +150,20 @@ impl RootKey {
     /// Seals key material for storage, bound to `key_version_id`.
     pub fn seal_material(&self, key_version_id: &str, material: &[u8]) -> Result<Vec<u8>, Error> {
         seal(&self.0, key_version_id.as_bytes(), material)
+    }
+
+    /// Seals a backup file's contents under the root key (AES-256-GCM);
+    /// `aad` is the file's clear header, so neither part can be changed
+    /// without the file failing to open. Only an emulator with the same root
+    /// key restores it.
+    pub fn seal_backup(&self, aad: &[u8], contents: &[u8]) -> Result<Vec<u8>, Error> {
+        seal(&self.0, &[BACKUP_AAD, aad].concat(), contents)
+    }
+
+    /// Opens what [`RootKey::seal_backup`] produced; [`Error::InvalidCiphertext`]
+    /// for a damaged file, another header or another root key.
+    pub fn open_backup(&self, aad: &[u8], sealed: &[u8]) -> Result<KeyBytes, Error> {
+        open(&self.0, &[BACKUP_AAD, aad].concat(), sealed)
     }
 
     /// A value sealed under this key that only this key opens; stored with
@@ -283,6 +300,14 @@ pub fn digest_token(parts: &[&[u8]]) -> String {
         .collect()
 }
 
+/// Base64 of the MD5 of `bytes`: a `content-md5` header value (RFC 1864),
+/// as RestoreVaultFromFile / RestoreKeyFromFile check and answer in
+/// `opc-content-md5`.
+pub fn content_md5(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    B64.encode(md5::Md5::digest(bytes))
+}
+
 /// `plaintextChecksum` of `DecryptedData`/`GeneratedKey`: CRC-32 of the
 /// plaintext bytes in decimal (OCI does not document its algorithm; this is
 /// the common reading, see reference §14).
@@ -343,10 +368,26 @@ mod tests {
     }
 
     #[test]
+    fn a_backup_opens_only_with_its_header_and_root_key() {
+        let root = RootKey::generate();
+        let sealed = root.seal_backup(b"header", b"contents").unwrap();
+        assert_eq!(&*root.open_backup(b"header", &sealed).unwrap(), b"contents");
+        assert!(root.open_backup(b"other", &sealed).is_err());
+        assert!(RootKey::generate().open_backup(b"header", &sealed).is_err());
+        let material = root.seal_material("header", b"contents").unwrap();
+        assert!(root.open_backup(b"header", &material).is_err());
+    }
+
+    #[test]
     fn root_key_must_be_32_bytes_of_base64() {
         assert!(RootKey::from_base64(&B64.encode([7u8; 32])).is_ok());
         assert!(RootKey::from_base64(&B64.encode([7u8; 16])).is_err());
         assert!(RootKey::from_base64("***").is_err());
+    }
+
+    #[test]
+    fn content_md5_is_base64_of_the_md5() {
+        assert_eq!(content_md5(b""), "1B2M2Y8AsgTpgAmY7PhCfg==");
     }
 
     #[test]

@@ -400,6 +400,9 @@ mod tests {
             vault_key: "k".into(),
             wrapping_key_id: "w".into(),
             etag: "e".into(),
+            region: None,
+            replica: None,
+            restored_from_vault_id: None,
         }
     }
 

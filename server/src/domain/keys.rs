@@ -281,6 +281,9 @@ pub struct Key {
     pub tags: Tags,
     /// The current etag.
     pub etag: String,
+    /// `restoredFromKeyId`: the key a restore brought this one back from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from_key_id: Option<String>,
 }
 
 impl Key {
@@ -355,6 +358,10 @@ pub struct KeyVersion {
     /// `isAutoRotated`: made by the key's automatic rotation.
     #[serde(default)]
     pub is_auto_rotated: bool,
+    /// `restoredFromKeyVersionId`: the version a restore brought this one
+    /// back from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from_key_version_id: Option<String>,
 }
 
 impl KeyVersion {
@@ -465,6 +472,7 @@ pub fn insert_version(
         origin: Origin::Internal,
         tags: None,
         is_auto_rotated: false,
+        restored_from_key_version_id: None,
     };
     let seq: i64 = tx.query_row(
         "SELECT coalesce(max(seq), 0) + 1 FROM key_versions WHERE key_id = ?1",
@@ -531,6 +539,7 @@ pub fn create(
         auto_rotation: None,
         tags: new.tags,
         etag: new_etag(),
+        restored_from_key_id: None,
     };
     save(tx, &key)?;
     key.current_key_version = new_version(tx, keyring, now, region, &key, material, new.origin)?.id;
@@ -578,12 +587,12 @@ pub fn list(
 
 /// Checks that a resolved key may be changed: the row is as it was read,
 /// and `if-match` (when given) matches its etag.
-fn for_change(tx: &Transaction<'_>, key: &Key, if_match: Option<&str>) -> Result<()> {
+pub(super) fn for_change(tx: &Transaction<'_>, key: &Key, if_match: Option<&str>) -> Result<()> {
     ensure_fresh(tx, &KEYS, &key.id, &key.etag)?;
     check_etag(if_match, &key.etag)
 }
 
-fn incorrect(key: &Key, action: &str) -> Error {
+pub(super) fn incorrect(key: &Key, action: &str) -> Error {
     Error::IncorrectState(format!(
         "Key {} is in lifecycle state {}; it cannot be {action}.",
         key.id,

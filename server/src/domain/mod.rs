@@ -9,15 +9,19 @@
 //! ([`ensure_fresh`]); so resolving once per request never loses an update
 //! made by a concurrent request.
 
+pub mod backup;
 pub mod catalog;
+pub mod compartments;
 pub mod key_rotation;
 pub mod key_version_deletion;
 pub mod keys;
+pub mod replicas;
 pub mod retry;
 pub mod secrets;
 pub mod seed;
 pub mod state;
 pub mod target;
+pub mod usage;
 pub mod vault_deletion;
 pub mod vaults;
 pub mod wrapping;
@@ -45,6 +49,10 @@ pub enum Error {
     /// A conflict that will not resolve by waiting.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// What a restore would create exists already (OCI: "If a vault with
+    /// the same OCID already exists, this operation returns … 409").
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
     /// A resource named in the body (not the URI) does not exist.
     #[error("related resource not found: {0}")]
     RelatedNotFound(String),
@@ -105,6 +113,13 @@ pub struct Tags {
 /// A fresh etag: OCI's are opaque strings that change with every write.
 pub fn new_etag() -> String {
     crate::ocid::random_base32(32)
+}
+
+/// A fresh `opc-work-request-id` for an operation OCI runs asynchronously
+/// (backups, restores, replica changes) in `region`: the emulator completes
+/// them before answering, so the id only names what was done.
+pub fn new_work_request_id(region: &str) -> String {
+    crate::ocid::new_ocid(crate::ocid::OcidKind::WorkRequest, region)
 }
 
 /// Checks an `if-match` header value against the resource's etag

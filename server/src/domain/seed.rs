@@ -284,6 +284,9 @@ pub fn apply(
             },
             wrapping_key_id: new_ocid(OcidKind::Key, region),
             etag: new_etag(),
+            region: None,
+            replica: None,
+            restored_from_vault_id: None,
         };
         vaults::save(tx, &vault).map_err(|e| fail(format!("{at}.id"), e))?;
         for (k, sk) in sv.keys.into_iter().enumerate() {
@@ -368,6 +371,7 @@ fn seed_key(
         auto_rotation: None,
         tags: Tags::default(),
         etag: new_etag(),
+        restored_from_key_id: None,
     };
     keys::save(tx, &key)?;
     // A key with a fixed OCID gets a key version OCID derived from it, so

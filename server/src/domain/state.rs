@@ -43,14 +43,19 @@ pub struct Snapshot {
     pub secrets: Vec<serde_json::Value>,
     /// Secret version documents.
     pub secret_versions: Vec<serde_json::Value>,
+    /// Backup files kept for `/_emulator/backups` (sealed under the root
+    /// key); absent in snapshots made before backups existed.
+    #[serde(default)]
+    pub backups: Vec<super::backup::Stored>,
 }
 
-/// Deletes every resource and retry token (not the root key check).
+/// Deletes every resource, kept backup and retry token (not the root key
+/// check).
 pub fn wipe(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(
         "DELETE FROM secret_versions; DELETE FROM secrets; DELETE FROM key_versions;
          DELETE FROM keys; DELETE FROM wrapping_keys; DELETE FROM vaults;
-         DELETE FROM retry_tokens;",
+         DELETE FROM retry_tokens; DELETE FROM backups;",
     )?;
     Ok(())
 }
@@ -109,6 +114,7 @@ pub fn export(
             tx,
             "SELECT doc FROM secret_versions ORDER BY secret_id, version_number",
         )?,
+        backups: super::backup::all(tx)?,
     })
 }
 
@@ -175,6 +181,9 @@ pub fn import(tx: &Transaction<'_>, keyring: &Keyring, snapshot: Snapshot) -> Re
     }
     for (i, v) in secret_version_docs.iter().enumerate() {
         secrets::save_version(tx, v).map_err(|e| conflict(&format!("secretVersions[{i}]"), e))?;
+    }
+    for (i, b) in snapshot.backups.iter().enumerate() {
+        super::backup::restore_stored(tx, b).map_err(|e| conflict(&format!("backups[{i}]"), e))?;
     }
     Ok(())
 }

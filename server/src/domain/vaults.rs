@@ -66,6 +66,17 @@ pub struct Vault {
     pub wrapping_key_id: String,
     /// The current etag.
     pub etag: String,
+    /// The vault's (primary) region when it is not the emulator's own
+    /// `--region` (`None`: the emulator's region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Its replica in another region, if it has one (OCI allows one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<super::replicas::Replica>,
+    /// `restoredFromVaultId`: the vault a restore brought this one back
+    /// from (its own OCID when restored in the same region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from_vault_id: Option<String>,
 }
 
 impl Vault {
@@ -104,6 +115,8 @@ pub fn state_name(state: VaultState) -> &'static str {
 /// What `CreateVault` needs (validated from `CreateVaultDetails`).
 #[derive(Debug)]
 pub struct NewVault {
+    /// The region it is created in (`None`: the emulator's own).
+    pub region: Option<String>,
     /// `compartmentId`.
     pub compartment_id: String,
     /// `displayName`.
@@ -129,7 +142,8 @@ pub fn save(tx: &Transaction<'_>, vault: &Vault) -> Result<()> {
     Ok(())
 }
 
-/// `CreateVault`: a new `ACTIVE` vault.
+/// `CreateVault`: a new `ACTIVE` vault; `region` (the region's name, for
+/// the OCIDs) is where it is created, `new.region` the same as stored.
 pub fn create(
     tx: &Transaction<'_>,
     now: OffsetDateTime,
@@ -153,6 +167,9 @@ pub fn create(
         vault_key: random_base32(13),
         wrapping_key_id: new_ocid(OcidKind::Key, region),
         etag: new_etag(),
+        region: new.region,
+        replica: None,
+        restored_from_vault_id: None,
     };
     save(tx, &vault)?;
     Ok(vault)
@@ -237,6 +254,7 @@ mod tests {
             now,
             "us-ashburn-1",
             NewVault {
+                region: None,
                 compartment_id: "ocid1.compartment.oc1..c".into(),
                 display_name: "v".into(),
                 vault_type: VaultType::Default,

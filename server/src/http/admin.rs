@@ -1,6 +1,7 @@
 //! The emulator's own endpoints under `/_emulator/` (not OCI APIs, so no
-//! signature): reset, whole-state snapshots, virtual time and seeding at
-//! run time. Errors keep OCI's body shape `{"code","message"}`; bad input
+//! signature): reset, whole-state snapshots, virtual time, seeding at run
+//! time, and the backup files of BackupVault / BackupKey (which OCI writes
+//! to Object Storage, which the emulator does not have). Errors keep OCI's body shape `{"code","message"}`; bad input
 //! (a snapshot's out-of-range `clockOffsetSeconds` included) is a 400 that
 //! changes nothing.
 
@@ -25,6 +26,45 @@ pub fn routes() -> Router<AppState> {
         .route("/_emulator/state", get(export_state).put(import_state))
         .route("/_emulator/time", get(get_time).post(move_time))
         .route("/_emulator/seed", post(seed))
+        .route("/_emulator/backups", get(list_backups))
+        .route("/_emulator/backups/{work_request_id}", get(get_backup))
+}
+
+/// `GET /_emulator/backups`: every backup the emulator keeps, oldest first:
+/// `[{"workRequestId", "kind": "VAULT"|"KEY", "resourceId", "timeCreated",
+/// "bytes"}]` (no file contents).
+async fn list_backups(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let all = app.store.read(domain::backup::all).await?;
+    let items: Vec<serde_json::Value> = all
+        .iter()
+        .map(|b| {
+            json!({"workRequestId": b.work_request_id, "kind": b.kind,
+                   "resourceId": b.resource_id, "timeCreated": b.time_created,
+                   "bytes": b.file.len()})
+        })
+        .collect();
+    Ok(Json(items).into_response())
+}
+
+/// `GET /_emulator/backups/{workRequestId}`: the backup file a BackupVault
+/// or BackupKey without `backupLocation` made (the `opc-work-request-id` it
+/// answered), as `application/octet-stream` (base64 text, sealed under the
+/// root key), ready for RestoreVaultFromFile / RestoreKeyFromFile. 404
+/// `NotAuthorizedOrNotFound` for any other id.
+async fn get_backup(
+    State(app): State<AppState>,
+    axum::extract::Path(work_request_id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let found = app
+        .store
+        .read(move |tx| domain::backup::stored(tx, &work_request_id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+        found.file,
+    )
+        .into_response())
 }
 
 /// `POST /_emulator/reset`: back to the state at start (seeds applied, the

@@ -69,8 +69,18 @@ enum Scope {
 
 fn scope_of(operation: Operation, permission: &str) -> (Scope, Role) {
     use Operation::*;
+    // A restore creates its resource in a compartment: the query's
+    // `compartmentId` for a vault; for a key, the compartment it was backed
+    // up in (which the pipeline reads from the backup's clear header).
     if matches!(permission, "VAULT_CREATE" | "KEY_CREATE" | "SECRET_CREATE")
         || (operation == ImportKey && permission == "KEY_IMPORT")
+        || matches!(
+            operation,
+            RestoreVaultFromFile
+                | RestoreVaultFromObjectStore
+                | RestoreKeyFromFile
+                | RestoreKeyFromObjectStore
+        )
     {
         return (Scope::Compartment, Role::Create);
     }
@@ -94,8 +104,20 @@ fn role_rank(role: Role) -> u8 {
     }
 }
 
+/// Whether `operation` moves its resource into the compartment it names
+/// (`ChangeVaultCompartment`, `ChangeKeyCompartment`): its permission is
+/// then needed on the resource where it is *and* in the compartment it goes
+/// to (OCI "Moving Resources to a Different Compartment").
+fn moves(operation: Operation) -> bool {
+    matches!(
+        operation,
+        Operation::ChangeVaultCompartment | Operation::ChangeKeyCompartment
+    )
+}
+
 /// The checks `operation` needs on `targets`, in the order they are
-/// decided (own target, then the create, then resources in the body).
+/// decided (own target, then the create, then resources in the body: a
+/// move's destination compartment is one).
 ///
 /// # Errors
 /// What is missing when a target the checks need was not resolved (the
@@ -105,6 +127,27 @@ pub fn checks_for(operation: Operation, t: &Targets) -> Result<Vec<Check>, Strin
     let mut out: Vec<(Role, Scope, Check)> = Vec::new();
     for permission in operation.spec().permissions {
         let (scope, role) = scope_of(operation, permission);
+        if moves(operation) {
+            let destination = t
+                .compartment_id
+                .clone()
+                .ok_or("the request names no compartment to move into")?;
+            out.push((
+                Role::Related,
+                Scope::Compartment,
+                Check {
+                    permission,
+                    role: Role::Related,
+                    target: Target {
+                        kind: "compartment",
+                        id: destination.clone(),
+                        name: None,
+                        compartment_id: destination,
+                        variables: Vec::new(),
+                    },
+                },
+            ));
+        }
         let target = match scope {
             Scope::Compartment => {
                 let id = t
@@ -115,7 +158,11 @@ pub fn checks_for(operation: Operation, t: &Targets) -> Result<Vec<Check>, Strin
                 if let Some(v) = &t.vault {
                     if matches!(
                         operation,
-                        Operation::ListKeys | Operation::CreateKey | Operation::CreateSecret
+                        Operation::ListKeys
+                            | Operation::CreateKey
+                            | Operation::CreateSecret
+                            | Operation::RestoreKeyFromFile
+                            | Operation::RestoreKeyFromObjectStore
                     ) {
                         variables.push(("target.vault.id", v.id.clone()));
                     }
@@ -212,21 +259,25 @@ impl Denial {
 pub const NOT_AUTHORIZED_OR_NOT_FOUND: &str =
     "Authorization failed or requested resource not found.";
 
+/// The message of a resource named in the body (`kind` `vault`, `key` or
+/// `compartment`) that does not exist or may not be used: the same text
+/// whether IAM or the store says so.
+pub fn related_not_found(kind: &str, id: &str) -> String {
+    let kind = match kind {
+        "vault" => "Vault",
+        "compartment" => "Compartment",
+        _ => "Key",
+    };
+    format!("{kind} {id} was not found or is not authorized.")
+}
+
 /// The denial a denied check answers with (fixed OCI texts only).
 pub fn denial(check: &Check) -> Denial {
     let message = match check.role {
         Role::Own => NOT_AUTHORIZED_OR_NOT_FOUND.to_owned(),
         Role::Create => NOT_AUTHORIZED_OR_EXISTS.to_owned(),
         // The same text the domain gives when the resource does not exist.
-        Role::Related => format!(
-            "{} {} was not found or is not authorized.",
-            if check.target.kind == "vault" {
-                "Vault"
-            } else {
-                "Key"
-            },
-            check.target.id
-        ),
+        Role::Related => related_not_found(check.target.kind, &check.target.id),
     };
     Denial {
         role: check.role,
@@ -540,7 +591,48 @@ mod tests {
             .filter(|s| s.implemented)
         {
             let checks = checks_for(spec.operation, &full).unwrap();
-            assert_eq!(checks.len(), spec.permissions.len(), "{}", spec.name);
+            let per_permission = if moves(spec.operation) { 2 } else { 1 };
+            assert_eq!(
+                checks.len(),
+                spec.permissions.len() * per_permission,
+                "{}",
+                spec.name
+            );
         }
+    }
+
+    #[test]
+    fn a_move_needs_its_permission_where_the_resource_is_and_where_it_goes() {
+        let t = Targets {
+            compartment_id: Some("to".into()),
+            key: res("k", "from"),
+            ..Targets::default()
+        };
+        let checks = checks_for(Operation::ChangeKeyCompartment, &t).unwrap();
+        let summary: Vec<(&str, Role, &str, &str)> = checks
+            .iter()
+            .map(|c| {
+                (
+                    c.permission,
+                    c.role,
+                    c.target.kind,
+                    c.target.compartment_id.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("KEY_MOVE", Role::Own, "key", "from"),
+                ("KEY_MOVE", Role::Related, "compartment", "to"),
+            ]
+        );
+        assert_eq!(
+            denial(&checks[1]),
+            Denial {
+                role: Role::Related,
+                message: "Compartment to was not found or is not authorized.".into()
+            }
+        );
     }
 }

@@ -7,7 +7,12 @@
 //!   "groups": [{"id","name"}], "users": [{"id","name","groups": [names],
 //!   "apiKeys": [{"publicKeyPem","fingerprint"?}]}],
 //!   "policies": [{"name","compartmentId","statements": [..]}],
-//!   "dynamicGroups": [{"id","name","matchingRule"}]}`.
+//!   "dynamicGroups": [{"id","name","matchingRule"}], "regions": ["us-phoenix-1", ..]}`.
+//!
+//! `regions` are the regions the tenancy is subscribed to (besides its
+//! `homeRegion` and the emulator's `--region`, which always count): where
+//! `CreateVaultReplica` may put a replica and which `/regions/<region>/…`
+//! endpoints answer.
 //!
 //! Policy statements and matching rules are parsed at load: one that does
 //! not parse refuses the file with the policy's name, the statement and the
@@ -44,6 +49,10 @@ pub struct TenancyFile {
     /// Dynamic groups (instance and resource principals match them).
     #[serde(default)]
     pub dynamic_groups: Vec<DynamicGroup>,
+    /// Region names the tenancy is subscribed to (`us-phoenix-1`), besides
+    /// `tenancy.homeRegion`; vault replicas live in these.
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 /// A dynamic group: principals matching `matchingRule` are its members.
@@ -274,6 +283,17 @@ impl Tenancy {
                 }
             }
         }
+        for (i, r) in file.regions.iter().enumerate() {
+            if !is_region_name(r) {
+                bail!("regions[{i}]: {r:?} is not a region name (like us-phoenix-1)");
+            }
+        }
+        if !is_region_name(&file.tenancy.home_region) {
+            bail!(
+                "tenancy.homeRegion: {:?} is not a region name (like us-ashburn-1)",
+                file.tenancy.home_region
+            );
+        }
         for (i, g) in file.dynamic_groups.iter().enumerate() {
             if !is_ocid_of(&g.id, "dynamicgroup") {
                 bail!(
@@ -343,6 +363,24 @@ impl Tenancy {
     pub fn id(&self) -> &str {
         &self.file.tenancy.id
     }
+
+    /// Whether the tenancy is subscribed to `region`: its home region or one
+    /// of `regions`.
+    pub fn has_region(&self, region: &str) -> bool {
+        self.file.tenancy.home_region == region || self.file.regions.iter().any(|r| r == region)
+    }
+}
+
+/// Whether `s` looks like an OCI region name: lowercase letters, digits and
+/// dashes, 3 to 40 characters (`us-ashburn-1`, `eu-frankfurt-1`). Region
+/// names appear in URL paths (`/regions/<region>/…`), so nothing else is
+/// allowed.
+pub fn is_region_name(s: &str) -> bool {
+    (3..=40).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
 }
 
 fn key_id_string(tenancy: &str, user: &str, fingerprint: &str) -> String {
@@ -395,5 +433,15 @@ mod tests {
         );
         let e = broken(|d| d["tenancy"]["id"] = 5.into());
         assert!(e.contains("tenancy.id"), "{e}");
+        let e = broken(|d| d["regions"] = serde_json::json!(["us-phoenix-1", "../x"]));
+        assert!(e.contains("t.json: regions[1]:"), "{e}");
+    }
+
+    #[test]
+    fn the_embedded_tenancy_is_subscribed_to_its_home_and_declared_regions() {
+        let t = Tenancy::embedded();
+        assert!(t.has_region("us-ashburn-1"));
+        assert!(t.has_region("us-phoenix-1"));
+        assert!(!t.has_region("ap-tokyo-1"));
     }
 }

@@ -105,10 +105,20 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
     let mut after_commit: Option<(String, InjectedError)> = None;
 
     let result: Result<Response, ApiError> = 'stages: {
-        // Route.
+        // Route: the region, then the endpoint and the operation there.
+        let (region, api_path) = route::split_region(parts.uri.path());
+        let region = match region {
+            None => None,
+            Some(r) if r == app.config.region => None,
+            Some(r) if app.tenancy.has_region(r) => Some(r.to_owned()),
+            Some(_) => break 'stages Ok(route::Unrouted::NotFound.into_response()),
+        };
         let (op, params, endpoint) =
-            match route::operation_of(&parts.method, host.as_deref(), parts.uri.path()) {
-                Ok(routed) => routed,
+            match route::operation_of(&parts.method, host.as_deref(), api_path) {
+                Ok(routed) if region.is_none() || route::served_in_other_regions(routed.0) => {
+                    routed
+                }
+                Ok(_) => break 'stages Ok(route::Unrouted::NotFound.into_response()),
                 Err(unrouted) => break 'stages Ok(unrouted.into_response()),
             };
         record.operation = Some(op);
@@ -135,8 +145,14 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             }
         }
 
-        // Body.
-        let body = match read_body(&parts.headers, body, app.config.max_body_bytes).await {
+        // Body: a backup file may be larger than a JSON body.
+        let limit = match op {
+            Operation::RestoreVaultFromFile | Operation::RestoreKeyFromFile => {
+                app.config.max_backup_bytes.max(app.config.max_body_bytes)
+            }
+            _ => app.config.max_body_bytes,
+        };
+        let body = match read_body(&parts.headers, body, limit).await {
             Ok(body) => body,
             Err(e) => break 'stages Err(e),
         };
@@ -162,7 +178,9 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         // automatic rotation applied first).
         let now = app.clock.now();
         let query = parts.uri.query().unwrap_or("");
-        let named = Named::of(op, &params, query, &body, endpoint.vault_key());
+        let mut named = Named::of(op, &params, query, &body, endpoint.vault_key());
+        named.region = region.clone();
+        resolve::name_from_backup(op, &mut named, &body);
         let target: &Target = match resolve::resolve_settled(app, &named, now).await {
             Ok(target) => record.target.insert(target),
             Err(e) => break 'stages Err(e.into()),
@@ -210,7 +228,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             app.iam.engine(),
             principal,
             op,
-            &app.config.region,
+            region.as_deref().unwrap_or(&app.config.region),
             &resolve::iam_targets(target),
         ));
         app.iam
@@ -240,6 +258,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             body,
             principal_id: principal.user_id.clone(),
             base_url: base_url(app, host.as_deref()),
+            region,
             now,
             target,
         };

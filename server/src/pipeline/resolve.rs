@@ -12,9 +12,9 @@ use rusqlite::Transaction;
 use time::OffsetDateTime;
 
 use crate::domain::target::Target;
-use crate::domain::{key_rotation, keys, secrets, vaults, Result};
+use crate::domain::{backup, key_rotation, keys, replicas, secrets, vaults, Result};
 use crate::iam::authz::{Resource, Targets};
-use crate::operation::Named;
+use crate::operation::{Named, Operation};
 use crate::state::AppState;
 
 /// [`resolve`] at `now`, after the time-driven changes that need a write:
@@ -52,15 +52,21 @@ pub async fn resolve_settled(app: &AppState, named: &Named, now: OffsetDateTime)
 /// endpoint never reaches another vault's keys); an endpoint key that names
 /// no vault leaves vault and key absent, so every call there answers 404.
 ///
+/// A vault exists only in its own region and its replica's
+/// (`domain::replicas::view`): in any other region it is absent, like a
+/// vault that was never created.
+///
 /// # Errors
 /// A store failure only; what does not exist is absent, not an error.
 pub fn resolve(tx: &Transaction<'_>, named: &Named, now: OffsetDateTime) -> Result<Target> {
+    let region = named.region.as_deref();
+    let here = |v: Option<vaults::Vault>| v.filter(|v| replicas::view(v, region).is_some());
     let endpoint_vault = match &named.vault_endpoint {
-        Some(key) => vaults::by_endpoint_key(tx, key, now)?,
+        Some(key) => here(vaults::by_endpoint_key(tx, key, now)?),
         None => None,
     };
     let vault = match &named.vault_id {
-        Some(id) => vaults::find(tx, id, now)?,
+        Some(id) => here(vaults::find(tx, id, now)?),
         None => endpoint_vault.clone(),
     };
     let key = match &named.key_id {
@@ -82,6 +88,18 @@ pub fn resolve(tx: &Transaction<'_>, named: &Named, now: OffsetDateTime) -> Resu
         secret,
         new_secret_name: named.new_secret_name.clone(),
     })
+}
+
+/// The ids a `RestoreKeyFromFile` names inside its body: the compartment
+/// the key was backed up in (where it is restored, so where `KEY_RESTORE`
+/// is checked), from the backup file's clear header. The restore itself
+/// opens the file, whose header is authenticated, so a changed header only
+/// makes the request fail later. A body that is not a backup names nothing
+/// (the handler answers 400).
+pub fn name_from_backup(operation: Operation, named: &mut Named, body: &[u8]) {
+    if operation == Operation::RestoreKeyFromFile {
+        named.compartment_id = backup::peek(body).map(|h| h.compartment_id);
+    }
 }
 
 /// What IAM sees of a target: ids, compartments, names, vaults.

@@ -1,4 +1,5 @@
-//! The route stage: which endpoint a request came in on (regional, or a
+//! The route stage: which region a request is for (`/regions/<region>/…`,
+//! else the emulator's own), which endpoint it came in on (regional, or a
 //! vault's management or crypto endpoint, by path or by host name), and
 //! which [`Operation`] its method and path name there.
 
@@ -6,7 +7,7 @@ use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::operation::{route, Operation, PathParams, Route, Service};
+use crate::operation::{route, Operation, PathParams, Route, Service, REGION_PREFIX};
 
 /// Which endpoint a request came in on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,20 @@ impl Endpoint {
             Endpoint::Regional => None,
         }
     }
+}
+
+/// Splits a region prefix off a request path: `(Some("us-phoenix-1"),
+/// "/20180608/vaults")` for `/regions/us-phoenix-1/20180608/vaults`,
+/// `(None, path)` when the path has none. Whether the region exists is the
+/// caller's question (the tenancy file's).
+pub fn split_region(path: &str) -> (Option<&str>, &str) {
+    if let Some(rest) = path.strip_prefix(REGION_PREFIX) {
+        let (region, api) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if !region.is_empty() {
+            return (Some(region), api);
+        }
+    }
+    (None, path)
 }
 
 /// Splits a per-vault endpoint off a request: path style
@@ -74,6 +89,17 @@ fn served_at(service: Service, endpoint: &Endpoint) -> bool {
                 Service::KmsVault | Service::VaultSecrets | Service::Secrets | Service::Audit,
                 Endpoint::Regional
             )
+    )
+}
+
+/// Whether `operation` is served under another region's prefix
+/// (`/regions/<region>/…`): the KMS APIs are, since a vault and its replica
+/// live in different regions; secret management and retrieval are served in
+/// the emulator's own region only.
+pub fn served_in_other_regions(operation: Operation) -> bool {
+    matches!(
+        operation.service(),
+        Service::KmsVault | Service::KmsManagement | Service::KmsCrypto
     )
 }
 
@@ -155,6 +181,20 @@ mod tests {
             (e, rest),
             (Endpoint::Regional, "/kms/abc/managementx/20180608/keys")
         );
+    }
+
+    #[test]
+    fn a_region_prefix_is_split_off_before_the_endpoint() {
+        assert_eq!(
+            split_region("/regions/us-phoenix-1/kms/abc/management/20180608/keys"),
+            (Some("us-phoenix-1"), "/kms/abc/management/20180608/keys")
+        );
+        assert_eq!(
+            split_region("/regions/us-phoenix-1"),
+            (Some("us-phoenix-1"), "")
+        );
+        assert_eq!(split_region("/regions//x"), (None, "/regions//x"));
+        assert_eq!(split_region("/20180608/vaults"), (None, "/20180608/vaults"));
     }
 
     #[test]

@@ -7,15 +7,21 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
-use super::kms_vaults::ScheduleDeletionDetails;
+use super::kms_vaults::{
+    backup_file, destination, run_backup, BackupLocationDetails, ChangeCompartmentDetails,
+    ScheduleDeletionDetails,
+};
 use super::{Ctx, Reply};
 use crate::crypto::KeyBytes;
+use crate::domain::backup;
+use crate::domain::compartments;
 use crate::domain::key_rotation::{self, AutoRotation, RotationRequest, RotationStatus};
 use crate::domain::key_version_deletion;
 use crate::domain::keys::{
     self, Algorithm, CurveId, Key as DomainKey, KeyShape as DomainShape, KeyState,
     KeyVersion as DomainVersion, NewKey, Origin, ProtectionMode,
 };
+use crate::domain::replicas;
 use crate::domain::retry::idempotent;
 use crate::domain::vaults;
 use crate::domain::wrapping::{self, WrappingAlgorithm};
@@ -214,6 +220,10 @@ pub struct Key {
         skip_serializing_if = "Option::is_none"
     )]
     time_of_deletion: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restored_from_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica_details: Option<ReplicaDetails>,
     is_primary: bool,
     is_auto_rotation_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +235,38 @@ pub struct Key {
 /// `isAutoRotationEnabled` of a key.
 fn auto_rotation_enabled(k: &DomainKey) -> bool {
     k.auto_rotation.as_ref().is_some_and(|r| r.enabled)
+}
+
+/// `KeyReplicaDetails` / `KeyVersionReplicaDetails`: on a key or key
+/// version of a vault that has a replica.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaDetails {
+    /// The `replicationId` of the resource's latest change
+    /// (`GetReplicationStatus` takes it).
+    replication_id: String,
+}
+
+/// Whether the request's region sees the vault of its endpoint as a
+/// replica, and the `replicaDetails` of a resource (`id`, `etag`) of a
+/// vault that has a replica.
+fn replica_view(ctx: &Ctx<'_>, id: &str, etag: &str) -> (bool, Option<ReplicaDetails>) {
+    let Some(vault) = &ctx.target.vault else {
+        return (true, None);
+    };
+    let primary = replicas::view(vault, ctx.region.as_deref()) != Some(replicas::View::Replica);
+    let details = vault.replica.as_ref().map(|_| ReplicaDetails {
+        replication_id: replicas::replication_id(id, etag),
+    });
+    (primary, details)
+}
+
+impl Key {
+    /// The key as the request's region sees it (`isPrimary`, `replicaDetails`).
+    fn at(mut self, ctx: &Ctx<'_>, etag: &str) -> Self {
+        (self.is_primary, self.replica_details) = replica_view(ctx, &self.id, etag);
+        self
+    }
 }
 
 impl From<&DomainKey> for Key {
@@ -240,6 +282,8 @@ impl From<&DomainKey> for Key {
             current_key_version: k.current_key_version.clone(),
             time_created: k.time_created,
             time_of_deletion: k.time_of_deletion,
+            restored_from_key_id: k.restored_from_key_id.clone(),
+            replica_details: None,
             is_primary: true,
             is_auto_rotation_enabled: auto_rotation_enabled(k),
             auto_key_rotation_details: k.auto_rotation.as_ref().map(Into::into),
@@ -285,8 +329,19 @@ pub struct KeyVersion {
     time_of_deletion: Option<OffsetDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     public_key: Option<String>,
+    restored_from_key_version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica_details: Option<ReplicaDetails>,
     is_primary: bool,
     is_auto_rotated: bool,
+}
+
+impl KeyVersion {
+    /// The version as the request's region sees it (`isPrimary`, `replicaDetails`).
+    fn at(mut self, ctx: &Ctx<'_>, etag: &str) -> Self {
+        (self.is_primary, self.replica_details) = replica_view(ctx, &self.id, etag);
+        self
+    }
 }
 
 impl From<&DomainVersion> for KeyVersion {
@@ -301,14 +356,23 @@ impl From<&DomainVersion> for KeyVersion {
             time_created: v.time_created,
             time_of_deletion: v.time_of_deletion,
             public_key: v.public_key.clone(),
+            restored_from_key_version_id: v.restored_from_key_version_id.clone(),
+            replica_details: None,
             is_primary: true,
             is_auto_rotated: v.is_auto_rotated,
         }
     }
 }
 
-fn key_reply(key: &DomainKey) -> Result<Reply, ApiError> {
-    Ok(Reply::json(&Key::from(key))?.etag(&key.etag))
+/// A key answered as the request's region sees it, with its etag.
+fn key_reply(ctx: &Ctx<'_>, key: &DomainKey) -> Result<Reply, ApiError> {
+    Ok(Reply::json(&Key::from(key).at(ctx, &key.etag))?.etag(&key.etag))
+}
+
+/// A key version answered as the request's region sees it, with its etag.
+fn version_reply(ctx: &Ctx<'_>, version: &DomainVersion) -> Result<Reply, ApiError> {
+    let etag = version.etag();
+    Ok(Reply::json(&KeyVersion::from(version).at(ctx, &etag))?.etag(&etag))
 }
 
 /// `CreateKey`: `POST /20180608/keys` at the vault's management endpoint,
@@ -331,7 +395,7 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         tags: details.tags.into_tags()?,
         origin: Origin::Internal,
     };
-    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
+    let (now, region, scope) = (ctx.now, ctx.region_name(app).to_owned(), ctx.retry_scope());
     let vault = ctx.target.vault()?.clone();
     let state = app.clone();
     let key = app
@@ -351,12 +415,12 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
             )
         })
         .await?;
-    key_reply(&key)
+    key_reply(ctx, &key)
 }
 
 /// `GetKey`: `GET /20180608/keys/{keyId}`.
 pub async fn get_key(_app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
-    key_reply(ctx.target.key()?)
+    key_reply(ctx, ctx.target.key()?)
 }
 
 /// `ListKeys`: `GET /20180608/keys?compartmentId=…`: this vault's keys only,
@@ -434,7 +498,7 @@ pub async fn update_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
             key_rotation::configure(tx, now, &vault, key, rotation)
         })
         .await?;
-    key_reply(&key)
+    key_reply(ctx, &key)
 }
 
 /// Runs a state change of the key in the path, inside one write, with the
@@ -458,7 +522,7 @@ async fn change_key(
         .store
         .write(move |tx| change(tx, now, &vault, key, if_match.as_deref()))
         .await?;
-    key_reply(&key)
+    key_reply(ctx, &key)
 }
 
 /// `EnableKey` / `DisableKey`: `POST /20180608/keys/{keyId}/actions/enable|disable`.
@@ -497,7 +561,7 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
     let (key, now, region, scope) = (
         ctx.target.key()?.clone(),
         ctx.now,
-        app.config.region.clone(),
+        ctx.region_name(app).to_owned(),
         ctx.retry_scope(),
     );
     let state = app.clone();
@@ -515,7 +579,7 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
             )
         })
         .await?;
-    Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
+    version_reply(ctx, &version)
 }
 
 /// `ListKeyVersions`: `GET /20180608/keys/{keyId}/keyVersions`.
@@ -533,7 +597,10 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, A
         all.reverse();
     }
     let (page, next) = common::paginate(all, ctx)?;
-    let items: Vec<KeyVersion> = page.iter().map(KeyVersion::from).collect();
+    let items: Vec<KeyVersion> = page
+        .iter()
+        .map(|v| KeyVersion::from(v).at(ctx, &v.etag()))
+        .collect();
     Ok(Reply::json(&items)?.next_page(next))
 }
 
@@ -545,11 +612,7 @@ pub async fn get_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, Api
         .store
         .read(move |tx| keys::version_at(tx, &key_id, &version_id, now))
         .await?;
-    version_reply(&version)
-}
-
-fn version_reply(version: &DomainVersion) -> Result<Reply, ApiError> {
-    Ok(Reply::json(&KeyVersion::from(version))?.etag(&version.etag()))
+    version_reply(ctx, &version)
 }
 
 /// `ScheduleKeyVersionDeletion`:
@@ -571,7 +634,7 @@ pub async fn schedule_key_version_deletion(
             key_version_deletion::schedule(tx, now, &key, &version_id, if_match.as_deref(), at)
         })
         .await?;
-    version_reply(&version)
+    version_reply(ctx, &version)
 }
 
 /// `CancelKeyVersionDeletion`:
@@ -586,7 +649,7 @@ pub async fn cancel_key_version_deletion(app: &AppState, ctx: &Ctx<'_>) -> Resul
             key_version_deletion::cancel(tx, now, &key, &version_id, if_match.as_deref())
         })
         .await?;
-    version_reply(&version)
+    version_reply(ctx, &version)
 }
 
 /// `WrappedImportKey`: key material wrapped to the vault's wrapping key.
@@ -752,7 +815,7 @@ pub async fn import_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
             )
         })
         .await?;
-    key_reply(&key)
+    key_reply(ctx, &key)
 }
 
 /// `ImportKeyVersion`: `POST /20180608/keys/{keyId}/keyVersions/import`: a
@@ -778,5 +841,128 @@ pub async fn import_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
             )
         })
         .await?;
-    Ok(Reply::json(&KeyVersion::from(&version))?.etag(&version.etag()))
+    version_reply(ctx, &version)
+}
+
+/// `ChangeKeyCompartment`: `POST /20180608/keys/{keyId}/actions/changeCompartment`.
+/// 200 with no body (the SDK's response type is none) and the key's new
+/// etag; its versions move with it. The destination must be a compartment
+/// of the tenancy (400 `RelatedResourceNotAuthorizedOrNotFound`), and IAM
+/// has checked `KEY_MOVE` in both compartments.
+pub async fn change_key_compartment(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: ChangeCompartmentDetails = ctx.json()?;
+    ctx.known_destination(app, &details.compartment_id)?;
+    let (key, if_match) = ctx.for_write(ctx.target.key())?;
+    let key = app
+        .store
+        .write(move |tx| {
+            compartments::move_key(tx, key, if_match.as_deref(), details.compartment_id)
+        })
+        .await?;
+    Ok(Reply::empty().etag(&key.etag))
+}
+
+/// `ReplicationStatusDetails`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationStatusDetails {
+    replica_details: Vec<ReplicaStatus>,
+}
+
+/// `ReplicaDetails` (an element of `ReplicationStatusDetails.replicaDetails`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaStatus {
+    region: String,
+    /// `REPLICATED`: the emulator replicates before it answers.
+    status: &'static str,
+}
+
+/// `GetReplicationStatus`: `GET /20180608/replicaOperations/{replicationId}/status`
+/// at a vault's management endpoint: `REPLICATED` in the replica's region
+/// for the current `replicationId` of the vault or one of its keys or key
+/// versions; 404 for any other id, and in a vault without a replica.
+pub async fn get_replication_status(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let vault = ctx.target.vault()?.clone();
+    let (replication_id, now) = (ctx.param("replicationId").to_owned(), ctx.now);
+    let region = app
+        .store
+        .read(move |tx| replicas::status(tx, &vault, &replication_id, now))
+        .await?;
+    let details = ReplicationStatusDetails {
+        replica_details: vec![ReplicaStatus {
+            region: region.unwrap_or_else(|| app.config.region.clone()),
+            status: "REPLICATED",
+        }],
+    };
+    Reply::json(&details)
+}
+
+/// `BackupKey`: `POST /20180608/keys/{keyId}/actions/backup`. The key (HSM,
+/// `ENABLED` or `DISABLED`, in a `VIRTUAL_PRIVATE` vault) with
+/// `opc-work-request-id`; the file (the key, all its versions, its vault's
+/// metadata) is at `/_emulator/backups/<opc-work-request-id>` (OCI writes
+/// it to the `backupLocation`, which the emulator answers as unreachable).
+pub async fn backup_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: BackupLocationDetails = ctx.json_opt()?.unwrap_or_default();
+    let vault = ctx.target.vault()?.clone();
+    let (key, if_match) = ctx.for_write(ctx.target.key())?;
+    let (state, region, now) = (app.clone(), ctx.region_name(app).to_owned(), ctx.now);
+    let current = key.clone();
+    let work_request = run_backup(
+        app,
+        ctx,
+        backup::Kind::Key,
+        key.id.clone(),
+        details.backup_location,
+        move |tx| {
+            backup::backup_key(
+                tx,
+                &state.keyring,
+                now,
+                &vault,
+                &key,
+                if_match.as_deref(),
+                &region,
+            )
+        },
+    )
+    .await?;
+    Ok(key_reply(ctx, &current)?.work_request(&work_request))
+}
+
+/// `RestoreKeyFromFile`: `POST /20180608/keys/actions/restoreFromFile` at
+/// the management endpoint of the key's vault, with the backup file as an
+/// `application/octet-stream` body. The key with all its versions (same
+/// OCIDs in the backup's region), with `opc-work-request-id` and
+/// `opc-content-md5`. 404 at another vault's endpoint; 409
+/// `NotAuthorizedOrResourceAlreadyExists` when the key exists.
+pub async fn restore_key_from_file(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let md5 = backup_file(ctx)?;
+    let vault = ctx.target.vault()?.clone();
+    let (now, scope, into, file) = (
+        ctx.now,
+        ctx.retry_scope(),
+        destination(app, ctx),
+        ctx.body.clone(),
+    );
+    let state = app.clone();
+    let key = app
+        .store
+        .write(move |tx| {
+            let vault_id = vault.id.clone();
+            idempotent(
+                tx,
+                scope.as_deref(),
+                now,
+                |tx, id| keys::get(tx, &vault_id, id, now),
+                |tx| backup::restore_key(tx, &state.keyring, now, &file, &vault, &into),
+                |k| &k.id,
+            )
+        })
+        .await?;
+    let work_request = crate::domain::new_work_request_id(ctx.region_name(app));
+    Ok(key_reply(ctx, &key)?
+        .work_request(&work_request)
+        .header("opc-content-md5", &md5))
 }

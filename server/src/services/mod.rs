@@ -43,6 +43,9 @@ pub struct Ctx<'a> {
     pub principal_id: String,
     /// `http://host:port` clients reach the emulator at, for vault endpoints.
     pub base_url: String,
+    /// The region the request is addressed to, when it is not the
+    /// emulator's own `--region` (a `/regions/<region>/…` path).
+    pub region: Option<String>,
     /// The emulator's time for this request: the target was settled at it,
     /// and everything the request writes carries it.
     pub now: OffsetDateTime,
@@ -105,6 +108,18 @@ impl Ctx<'_> {
         Ok((resource?.clone(), self.if_match().map(str::to_owned)))
     }
 
+    /// The name of the region the request is addressed to (`us-phoenix-1`):
+    /// its `/regions/<region>/…` prefix, else the emulator's `--region`.
+    pub fn region_name<'a>(&'a self, app: &'a AppState) -> &'a str {
+        self.region.as_deref().unwrap_or(&app.config.region)
+    }
+
+    /// The base URL of the region the request is addressed to: the
+    /// emulator's, with `/regions/<region>` for another region.
+    pub fn regional_base_url(&self) -> String {
+        regional_base_url(&self.base_url, self.region.as_deref())
+    }
+
     /// The `if-match` header.
     pub fn if_match(&self) -> Option<&str> {
         self.header("if-match")
@@ -150,6 +165,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// Checks that the compartment a move goes into is the tenancy or one of
+    /// its compartments: it is named in the body, so an unknown one is 400
+    /// `RelatedResourceNotAuthorizedOrNotFound`, the same answer as a
+    /// destination the caller may not move into (IAM's denial).
+    pub fn known_destination(&self, app: &AppState, compartment_id: &str) -> Result<(), ApiError> {
+        if app.tenancy.has_compartment(compartment_id) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::RelatedResourceNotAuthorizedOrNotFound,
+                crate::error::related_not_found("compartment", compartment_id),
+            ))
+        }
+    }
+
     /// A query parameter that must be one of `allowed` (400 otherwise).
     pub fn query_enum(
         &self,
@@ -163,6 +193,15 @@ impl Ctx<'_> {
             ))),
             other => Ok(other),
         }
+    }
+}
+
+/// The base URL of `region` (`None`: the emulator's own): `base_url`, or
+/// `base_url/regions/<region>`, where that region's KMS endpoints answer.
+pub fn regional_base_url(base_url: &str, region: Option<&str>) -> String {
+    match region {
+        None => base_url.to_owned(),
+        Some(r) => format!("{base_url}{}{r}", crate::operation::REGION_PREFIX),
     }
 }
 
@@ -237,6 +276,8 @@ pub struct Reply {
     body: Option<Vec<u8>>,
     etag: Option<String>,
     next_page: Option<String>,
+    /// Other OCI response headers (`opc-work-request-id`, `opc-content-md5`).
+    headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -248,6 +289,7 @@ impl Reply {
             body: Some(body),
             etag: None,
             next_page: None,
+            headers: Vec::new(),
         })
     }
 
@@ -258,6 +300,7 @@ impl Reply {
             body: None,
             etag: None,
             next_page: None,
+            headers: Vec::new(),
         }
     }
 
@@ -270,6 +313,25 @@ impl Reply {
     /// Adds `opc-next-page` when there is a next page (absent on the last page).
     pub fn next_page(mut self, page: Option<String>) -> Self {
         self.next_page = page;
+        self
+    }
+
+    /// Adds `opc-work-request-id`: the work request of an operation OCI runs
+    /// asynchronously (backups, restores, replica changes).
+    pub fn work_request(self, id: &str) -> Self {
+        self.header("opc-work-request-id", id)
+    }
+
+    /// Adds another response header OCI sends for this operation.
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    /// Answers 202 Accepted instead of 200 (an operation OCI accepts and
+    /// completes later, here already completed).
+    pub fn accepted(mut self) -> Self {
+        self.status = StatusCode::ACCEPTED;
         self
     }
 }
@@ -293,13 +355,51 @@ impl IntoResponse for Reply {
         if let Some(page) = self.next_page.and_then(|p| HeaderValue::from_str(&p).ok()) {
             response.headers_mut().insert("opc-next-page", page);
         }
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
         response
     }
 }
 
-/// Calls the handler of `ctx.operation`.
+/// Whether `operation` is served at a vault's replica: reads (`GET`) and
+/// cryptographic operations are; every management write is not (Oracle,
+/// "Replicating Vaults and Keys": "you can't perform management operations
+/// directly on the vault replica and its keys").
+pub fn served_at_replica(operation: Operation) -> bool {
+    operation.spec().method == axum::http::Method::GET
+        || operation.service() == crate::operation::Service::KmsCrypto
+}
+
+/// Refuses a management write addressed to a vault's replica region: 409
+/// `Conflict` (a permanent condition, which the SDKs do not retry; OCI's
+/// code for it is not documented).
+fn refuse_writes_at_replica(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    let Some(vault) = &ctx.target.vault else {
+        return Ok(());
+    };
+    let at_replica = crate::domain::replicas::view(vault, ctx.region.as_deref())
+        == Some(crate::domain::replicas::View::Replica);
+    if at_replica && !served_at_replica(ctx.operation) {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "Vault {} is a replica in this region; {} is a management operation, served only in the vault's primary region.",
+                vault.id,
+                ctx.operation.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Calls the handler of `ctx.operation` (after refusing management writes
+/// at a vault's replica).
 pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     use Operation::*;
+    refuse_writes_at_replica(ctx)?;
     match ctx.operation {
         CreateVault => kms_vaults::create_vault(app, ctx).await,
         GetVault => kms_vaults::get_vault(app, ctx).await,
@@ -307,6 +407,21 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         UpdateVault => kms_vaults::update_vault(app, ctx).await,
         ScheduleVaultDeletion => kms_vaults::schedule_vault_deletion(app, ctx).await,
         CancelVaultDeletion => kms_vaults::cancel_vault_deletion(app, ctx).await,
+        ChangeVaultCompartment => kms_vaults::change_vault_compartment(app, ctx).await,
+        GetVaultUsage => kms_vaults::get_vault_usage(app, ctx).await,
+        CreateVaultReplica => kms_vaults::create_vault_replica(app, ctx).await,
+        DeleteVaultReplica => kms_vaults::delete_vault_replica(app, ctx).await,
+        ListVaultReplicas => kms_vaults::list_vault_replicas(app, ctx).await,
+        UpdateRegisteredVaultForMtls => {
+            kms_vaults::update_registered_vault_for_mtls(app, ctx).await
+        }
+        GetReplicationStatus => kms_management::get_replication_status(app, ctx).await,
+        BackupVault => kms_vaults::backup_vault(app, ctx).await,
+        RestoreVaultFromFile => kms_vaults::restore_vault_from_file(app, ctx).await,
+        RestoreVaultFromObjectStore => kms_vaults::restore_vault_from_object_store(app, ctx).await,
+        BackupKey => kms_management::backup_key(app, ctx).await,
+        RestoreKeyFromFile => kms_management::restore_key_from_file(app, ctx).await,
+        RestoreKeyFromObjectStore => kms_vaults::from_object_store(ctx),
         CreateKey => kms_management::create_key(app, ctx).await,
         GetKey => kms_management::get_key(app, ctx).await,
         ListKeys => kms_management::list_keys(app, ctx).await,
@@ -315,6 +430,7 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         DisableKey => kms_management::set_key_enabled(app, ctx, false).await,
         ScheduleKeyDeletion => kms_management::schedule_key_deletion(app, ctx).await,
         CancelKeyDeletion => kms_management::cancel_key_deletion(app, ctx).await,
+        ChangeKeyCompartment => kms_management::change_key_compartment(app, ctx).await,
         CreateKeyVersion => kms_management::create_key_version(app, ctx).await,
         ListKeyVersions => kms_management::list_key_versions(app, ctx).await,
         GetKeyVersion => kms_management::get_key_version(app, ctx).await,

@@ -54,6 +54,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0001_init.sql")),
         M::up(include_str!("migrations/0002_meta.sql")),
         M::up(include_str!("migrations/0003_wrapping_keys.sql")),
+        M::up(include_str!("migrations/0004_backups.sql")),
     ])
 }
 
