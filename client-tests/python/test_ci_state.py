@@ -205,9 +205,13 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path):
         host, port = emu.base_url.replace("http://", "").split(":")
         head = "POST /20180608/vaults HTTP/1.1\r\n" + "".join(
             "{}: {}\r\n".format(k, v) for k, v in prepared.headers.items()) + "connection: close\r\n\r\n"
+        # The start-up readiness probe logged the same line already: wait for
+        # one more, this request's.
+        before = emu.log_text().count("started processing request")
         with socket.create_connection((host, int(port)), timeout=10) as s:
             s.sendall(head.encode() + body[:10])
-            wait_for(lambda: "started processing request" in emu.log_text(), "the request to be in flight")
+            wait_for(lambda: emu.log_text().count("started processing request") > before,
+                     "the request to be in flight")
             emu.proc.send_signal(signal.SIGTERM)
             wait_for(lambda: "shutting down" in emu.log_text(), "the emulator to start shutting down")
             assert emu.proc.poll() is None, "the emulator exited with a request in flight"
