@@ -457,16 +457,25 @@ fn signing_key_fits(algorithm: Algorithm, signing: SigningAlgorithm) -> Result<(
     }
 }
 
+/// What Sign and Verify work on: the digest of the message, once the
+/// algorithm is known to fit the key ([`signing_key_fits`], [`digest_of`]).
+fn signing_input(
+    ctx: &Ctx<'_>,
+    message: &str,
+    message_type: MessageType,
+    algorithm: SigningAlgorithm,
+) -> Result<Vec<u8>, ApiError> {
+    signing_key_fits(ctx.target.key()?.key_shape.algorithm, algorithm)?;
+    digest_of(message, message_type, algorithm)
+}
+
 /// `Sign`: `POST /20180608/sign`, with `keyVersionId` or the key's current
 /// version. RSA signatures are as long as the modulus; ECDSA signatures are
 /// DER (`Ecdsa-Sig-Value`), both base64.
 pub async fn sign(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: SignDataDetails = ctx.json()?;
-    signing_key_fits(
-        ctx.target.key()?.key_shape.algorithm,
-        details.signing_algorithm,
-    )?;
-    let digest = digest_of(
+    let digest = signing_input(
+        ctx,
         &details.message,
         details.message_type,
         details.signing_algorithm,
@@ -488,11 +497,8 @@ pub async fn sign(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
 /// `isSignatureValid: false`, not an error.
 pub async fn verify(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: VerifyDataDetails = ctx.json()?;
-    signing_key_fits(
-        ctx.target.key()?.key_shape.algorithm,
-        details.signing_algorithm,
-    )?;
-    let digest = digest_of(
+    let digest = signing_input(
+        ctx,
         &details.message,
         details.message_type,
         details.signing_algorithm,

@@ -395,6 +395,19 @@ pub async fn create_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         tags: details.tags.into_tags()?,
         origin: Origin::Internal,
     };
+    create_in_vault(app, ctx, new, material, rotation).await
+}
+
+/// The write CreateKey and ImportKey share: the key (with `material` as its
+/// first version) in the vault of this endpoint, its rotation schedule,
+/// `opc-retry-token` honoured; answered as the request's region sees it.
+async fn create_in_vault(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+    new: NewKey,
+    material: KeyBytes,
+    rotation: RotationRequest,
+) -> Result<Reply, ApiError> {
     let (now, region, scope) = (ctx.now, ctx.region_name(app).to_owned(), ctx.retry_scope());
     let vault = ctx.target.vault()?.clone();
     let state = app.clone();
@@ -795,27 +808,7 @@ pub async fn import_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         tags: details.tags.into_tags()?,
         origin: Origin::External,
     };
-    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
-    let vault = ctx.target.vault()?.clone();
-    let state = app.clone();
-    let key = app
-        .store
-        .write(move |tx| {
-            idempotent(
-                tx,
-                scope.as_deref(),
-                now,
-                |tx, id| keys::get(tx, &vault.id, id, now),
-                |tx| {
-                    let key =
-                        keys::create(tx, &state.keyring, now, &region, &vault, new, &material)?;
-                    key_rotation::configure(tx, now, &vault, key, rotation)
-                },
-                |k| &k.id,
-            )
-        })
-        .await?;
-    key_reply(ctx, &key)
+    create_in_vault(app, ctx, new, material, rotation).await
 }
 
 /// `ImportKeyVersion`: `POST /20180608/keys/{keyId}/keyVersions/import`: a
@@ -825,7 +818,7 @@ pub async fn import_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
     let key = ctx.target.key()?.clone();
     let tags = details.tags.into_tags()?;
     let material = unwrapped(app, ctx, details.wrapped_import_key, key.key_shape).await?;
-    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
+    let (now, region, scope) = (ctx.now, ctx.region_name(app).to_owned(), ctx.retry_scope());
     let state = app.clone();
     let version = app
         .store
