@@ -41,7 +41,6 @@
 //! (`POST /_emulator/time`) calls [`rotate_all_due`].
 
 use rusqlite::Transaction;
-use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
 
 use super::keys::{self, Key, KeyState};
@@ -53,43 +52,7 @@ use crate::store::{self, KEYS};
 /// `rotationIntervalInDays` bounds, inclusive (the SDK model's docstring).
 pub const INTERVAL_DAYS: std::ops::RangeInclusive<u64> = 60..=365;
 
-/// `AutoKeyRotationDetails.lastRotationStatus` values the emulator reaches
-/// (`IN_PROGRESS` never shows: a rotation here completes in its write).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RotationStatus {
-    /// The scheduled rotation made a new key version.
-    Success,
-    /// The key or vault was not usable on the scheduled day.
-    Failed,
-    /// Accepted in a request only, as the SDK's enum has it; never stored.
-    InProgress,
-}
-
-/// A key's automatic rotation schedule, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AutoRotation {
-    /// `isAutoRotationEnabled`.
-    pub enabled: bool,
-    /// `rotationIntervalInDays`, 60–365.
-    pub interval_days: u16,
-    /// `timeOfScheduleStart`, a UTC midnight.
-    #[serde(with = "time::serde::rfc3339")]
-    pub time_of_schedule_start: OffsetDateTime,
-    /// `timeOfNextRotation`, a UTC midnight; `None` while disabled.
-    #[serde(with = "time::serde::rfc3339::option", default)]
-    pub time_of_next_rotation: Option<OffsetDateTime>,
-    /// `timeOfLastRotation`: the day of the last successful rotation.
-    #[serde(with = "time::serde::rfc3339::option", default)]
-    pub time_of_last_rotation: Option<OffsetDateTime>,
-    /// `lastRotationStatus` of the last scheduled rotation.
-    #[serde(default)]
-    pub last_rotation_status: Option<RotationStatus>,
-    /// `lastRotationMessage`: what the last scheduled rotation did.
-    #[serde(default)]
-    pub last_rotation_message: Option<String>,
-}
+pub use super::keys::{AutoRotation, RotationStatus};
 
 /// What `CreateKey` or `UpdateKey` asks of the schedule (from
 /// `isAutoRotationEnabled` and `autoKeyRotationDetails`); times as sent.

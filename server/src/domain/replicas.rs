@@ -20,24 +20,13 @@
 //! `--region`, so the domain never needs to know that name.
 
 use rusqlite::Transaction;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::keys;
 use super::vaults::{for_change, save, Vault, VaultType};
 use super::{new_etag, Error, Result};
 
-/// A vault's replica, as stored on the vault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Replica {
-    /// The replica's region (`None`: the emulator's own `--region`).
-    #[serde(default)]
-    pub region: Option<String>,
-    /// When the replica was created.
-    #[serde(with = "time::serde::rfc3339")]
-    pub time_created: OffsetDateTime,
-}
+pub use super::vaults::Replica;
 
 /// How a region sees a vault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

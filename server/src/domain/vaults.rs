@@ -38,6 +38,19 @@ pub enum VaultState {
     Deleted,
 }
 
+/// A vault's replica, as stored on the vault (its rules are in
+/// `domain::replicas`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replica {
+    /// The replica's region (`None`: the emulator's own `--region`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// When the replica was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub time_created: OffsetDateTime,
+}
+
 /// A vault as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -72,7 +85,7 @@ pub struct Vault {
     pub region: Option<String>,
     /// Its replica in another region, if it has one (OCI allows one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replica: Option<super::replicas::Replica>,
+    pub replica: Option<Replica>,
     /// `restoredFromVaultId`: the vault a restore brought this one back
     /// from (its own OCID when restored in the same region).
     #[serde(default, skip_serializing_if = "Option::is_none")]
