@@ -328,3 +328,18 @@ def test_generate_data_encryption_key_needs_an_aes_master_key(crypto_client, asy
                                models.GenerateKeyDetails(key_id=rsa_key.id, include_plaintext_key=True,
                                                          key_shape=models.KeyShape(algorithm="AES", length=32)))
     assert "AES master encryption key" in err.message
+
+
+def test_logging_context_must_be_a_map_of_strings(crypto_client, asym_vault, ec_keys):
+    client = crypto_client(asym_vault)
+    key = ec_keys["NIST_P256"]
+    body = {"keyId": key.id, "message": b64(b"m"), "signingAlgorithm": "ECDSA_SHA_256"}
+    for bad in ["str", {"a": 1}, [[["deep"]]]]:
+        err = expect_service_error(400, "InvalidParameter", client.base_client.call_api,
+                                   resource_path="/20180608/sign", method="POST",
+                                   header_params={"content-type": "application/json"},
+                                   body=dict(body, loggingContext=bad))
+        assert "loggingContext" in err.message, err.message
+    signed = client.sign(models.SignDataDetails(key_id=key.id, message=b64(b"m"), signing_algorithm="ECDSA_SHA_256",
+                                                logging_context={"app": "ci"})).data
+    assert signed.key_version_id == key.current_key_version

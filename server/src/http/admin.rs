@@ -172,11 +172,27 @@ async fn move_time(
     // Automatic key rotations the move passed happen now, so snapshots and
     // the console show them too (a request naming a key would apply its
     // own in any case).
+    // Their material is made first, outside the store's lock (RSA pairs
+    // take up to a second each), so other requests keep being served.
     let (state, now) = (app.clone(), app.clock.now());
+    let due = app
+        .store
+        .read(move |tx| domain::key_rotation::due_keys(tx, now))
+        .await?;
+    let mut materials = crate::pipeline::resolve::generate_off_lock(move || {
+        domain::key_rotation::pregenerate(&due, now)
+    })
+    .await?;
     let rotated = app
         .store
         .write(move |tx| {
-            domain::key_rotation::rotate_all_due(tx, &state.keyring, now, &state.config.region)
+            domain::key_rotation::rotate_all_due(
+                tx,
+                &state.keyring,
+                now,
+                &state.config.region,
+                &mut materials,
+            )
         })
         .await?;
     if rotated > 0 {

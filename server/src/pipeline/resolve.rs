@@ -17,6 +17,18 @@ use crate::iam::authz::{Resource, Targets};
 use crate::operation::{Named, Operation};
 use crate::state::AppState;
 
+/// Runs key generation on the blocking pool, outside any store lock.
+///
+/// # Errors
+/// The generator's, or an internal error when the task dies.
+pub async fn generate_off_lock(
+    work: impl FnOnce() -> Result<key_rotation::Materials> + Send + 'static,
+) -> Result<key_rotation::Materials> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| crate::domain::Error::Internal(anyhow::anyhow!("key generation: {e}")))?
+}
+
 /// [`resolve`] at `now`, after the time-driven changes that need a write:
 /// when the key the request names has an automatic rotation due by `now`
 /// ([`key_rotation::is_due`]), one write applies it
@@ -28,18 +40,22 @@ use crate::state::AppState;
 /// A store failure.
 pub async fn resolve_settled(app: &AppState, named: &Named, now: OffsetDateTime) -> Result<Target> {
     let target = app.store.read(|tx| resolve(tx, named, now)).await?;
-    let due = target
-        .key
-        .as_ref()
-        .filter(|k| key_rotation::is_due(k, now))
-        .map(|k| k.id.clone());
-    let Some(key_id) = due else {
+    let Some(key) = target.key.clone().filter(|k| key_rotation::is_due(k, now)) else {
         return Ok(target);
     };
+    let key_id = key.id.clone();
+    let mut materials = generate_off_lock(move || key_rotation::pregenerate(&[key], now)).await?;
     let state = app.clone();
     app.store
         .write(move |tx| {
-            key_rotation::rotate_due(tx, &state.keyring, now, &state.config.region, &key_id)
+            key_rotation::rotate_due(
+                tx,
+                &state.keyring,
+                now,
+                &state.config.region,
+                &key_id,
+                &mut materials,
+            )
         })
         .await?;
     app.store.read(|tx| resolve(tx, named, now)).await

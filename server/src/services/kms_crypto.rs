@@ -129,6 +129,10 @@ pub struct EncryptDataDetails {
     associated_data: Option<BTreeMap<String, String>>,
     key_version_id: Option<String>,
     encryption_algorithm: Option<EncryptionAlgorithm>,
+    /// `loggingContext`: string → string, checked; kept for the audit log
+    /// (OCI writes it into the operation's audit event).
+    #[allow(dead_code)]
+    logging_context: Option<BTreeMap<String, String>>,
 }
 
 /// `EncryptedData`.
@@ -152,6 +156,10 @@ pub struct DecryptDataDetails {
     associated_data: Option<BTreeMap<String, String>>,
     key_version_id: Option<String>,
     encryption_algorithm: Option<EncryptionAlgorithm>,
+    /// `loggingContext`: string → string, checked; kept for the audit log
+    /// (OCI writes it into the operation's audit event).
+    #[allow(dead_code)]
+    logging_context: Option<BTreeMap<String, String>>,
 }
 
 /// `DecryptedData`.
@@ -177,6 +185,10 @@ pub struct SignDataDetails {
     signing_algorithm: SigningAlgorithm,
     #[serde(default)]
     message_type: MessageType,
+    /// `loggingContext`: string → string, checked; kept for the audit log
+    /// (OCI writes it into the operation's audit event).
+    #[allow(dead_code)]
+    logging_context: Option<BTreeMap<String, String>>,
 }
 
 /// `SignedData`.
@@ -221,6 +233,10 @@ pub struct GenerateKeyDetails {
     key_shape: KeyShape,
     include_plaintext_key: bool,
     associated_data: Option<BTreeMap<String, String>>,
+    /// `loggingContext`: string → string, checked; kept for the audit log
+    /// (OCI writes it into the operation's audit event).
+    #[allow(dead_code)]
+    logging_context: Option<BTreeMap<String, String>>,
 }
 
 /// `GeneratedKey`.
@@ -262,6 +278,14 @@ const fn oaep(algorithm: EncryptionAlgorithm) -> Oaep {
         EncryptionAlgorithm::RsaOaepSha1 => Oaep::Sha1,
         _ => Oaep::Sha256,
     }
+}
+
+/// An enum's name on the wire (`SHA_256_RSA_PKCS_PSS`), for messages.
+fn wire_name(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Runs a private-key operation on the blocking pool (RSA-4096 takes
@@ -329,8 +353,9 @@ pub async fn encrypt(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
         let max = asymmetric::oaep_max_plaintext(shape.length as usize, oaep(algorithm));
         if plaintext.len() > max {
             return Err(ApiError::invalid(format!(
-                "plaintext is {} bytes; {algorithm:?} with this {}-bit key takes at most {max}.",
+                "plaintext is {} bytes; {} with this {}-bit key takes at most {max}.",
                 plaintext.len(),
+                wire_name(&algorithm),
                 shape.length * 8
             )));
         }
@@ -431,7 +456,8 @@ fn digest_of(
         ))),
         MessageType::Raw => Ok(hash.digest(&bytes)),
         MessageType::Digest if bytes.len() != hash.output_len() => Err(ApiError::invalid(format!(
-            "A DIGEST message for {algorithm:?} is {} bytes, not {}.",
+            "A DIGEST message for {} is {} bytes, not {}.",
+            wire_name(&algorithm),
             hash.output_len(),
             bytes.len()
         ))),
@@ -569,6 +595,10 @@ pub struct ExportKeyDetails {
     key_version_id: Option<String>,
     algorithm: ExportAlgorithm,
     public_key: String,
+    /// `loggingContext`: string → string, checked; kept for the audit log
+    /// (OCI writes it into the operation's audit event).
+    #[allow(dead_code)]
+    logging_context: Option<BTreeMap<String, String>>,
 }
 
 /// `ExportedKeyData`.
