@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
+use crate::domain::check_etag;
 use crate::domain::retry::idempotent;
 use crate::domain::secrets::{
     self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate,
@@ -38,13 +39,29 @@ impl std::fmt::Debug for SecretContentDetails {
 }
 
 impl SecretContentDetails {
-    fn parse(self) -> Result<NewContent, ApiError> {
+    /// The new version this asks for, or `None` when it carries no
+    /// `content`: `Base64SecretContentDetails.content` is optional in the
+    /// SDK model, and `oci vault secret update-base64` always sends
+    /// `{"contentType":"BASE64"}` even when only `--current-version-number`
+    /// or `--description` is given. Without content, `stage: CURRENT` (the
+    /// default) asks for nothing and is accepted; a `name` or
+    /// `stage: PENDING` would describe a version that is not being made, so
+    /// it is refused (400 `InvalidParameter`) rather than dropped.
+    fn parse(self) -> Result<Option<NewContent>, ApiError> {
         let SecretContentDetails::Base64 {
             content,
             name,
             stage,
         } = self;
-        Ok(NewContent::parse(content.as_deref(), name, stage)?)
+        if content.is_none() {
+            if name.is_some() || stage.is_some_and(|s| s != Stage::Current) {
+                return Err(ApiError::invalid(
+                    "secretContent.name and secretContent.stage PENDING need secretContent.content.",
+                ));
+            }
+            return Ok(None);
+        }
+        Ok(Some(NewContent::parse(content.as_deref(), name, stage)?))
     }
 }
 
@@ -188,10 +205,14 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
     }
     let content = details
         .secret_content
+        .map(SecretContentDetails::parse)
+        .transpose()?
+        .flatten()
         .ok_or_else(|| {
-            ApiError::invalid("secretContent is required (auto-generation is not emulated yet).")
-        })?
-        .parse()?;
+            ApiError::invalid(
+                "secretContent.content is required (auto-generation is not emulated yet).",
+            )
+        })?;
     let new = NewSecret {
         compartment_id: details.compartment_id,
         vault_id: details.vault_id,
@@ -270,10 +291,18 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
 
 /// `UpdateSecret`: `PUT /20180608/secrets/{secretId}`.
 pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    // OCI checks `if-match` before it reads the body: a stale etag answers
+    // 412 whatever else the request says.
+    check_etag(ctx.if_match(), &ctx.target.secret()?.etag)?;
     let mut details: UpdateSecretDetails = ctx.json()?;
     refuse_rules(details.secret_rules.as_ref())?;
+    let content = details
+        .secret_content
+        .map(SecretContentDetails::parse)
+        .transpose()?
+        .flatten();
     if details.current_version_number.is_some()
-        && (details.secret_content.is_some() || details.secret_rules.is_some())
+        && (content.is_some() || details.secret_rules.is_some())
     {
         return Err(ApiError::invalid(
             "currentVersionNumber cannot be combined with secretContent or secretRules in one request.",
@@ -282,10 +311,7 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
     details.tags = details.tags.checked()?;
     let change = SecretUpdate {
         current_version_number: details.current_version_number,
-        content: details
-            .secret_content
-            .map(SecretContentDetails::parse)
-            .transpose()?,
+        content,
         description: details.description,
         metadata: details.metadata,
         freeform_tags: details.tags.freeform_map(),
