@@ -126,3 +126,16 @@ def test_update_base64_with_the_current_etag_succeeds(run_cli, vaults_client, se
     data = ok(run_cli("vault", "secret", "update-base64", "--secret-id", s.id,
                       "--if-match", etag, "--description", "matched", "--force"))
     assert data["description"] == "matched"
+
+
+def test_update_base64_secret_rules_alone_then_reuse_is_refused(run_cli, vaults_client, secret, vault, aes_key):
+    s, first = secret(vault, aes_key, content=b"first")
+    data = ok(run_cli("vault", "secret", "update-base64", "--secret-id", s.id, "--force", "--secret-rules",
+                      '[{"ruleType": "SECRET_REUSE_RULE", "isEnforcedOnDeletedSecretVersions": true}]'))
+    assert data["secret-rules"] == [{"rule-type": "SECRET_REUSE_RULE",
+                                     "is-enforced-on-deleted-secret-versions": True}]
+    assert data["current-version-number"] == 1
+    code, _, err = run_cli("vault", "secret", "update-base64", "--secret-id", s.id, "--force",
+                           "--secret-content-content", b64(b"first"))
+    assert (code, err["status"], err["code"]) == (1, 400, "InvalidParameter")
+    assert stages_by_version(vaults_client.list_secret_versions(s.id).data) == {1: {"CURRENT", "LATEST"}}

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::keys::{self, Algorithm, Key, KeyVersion};
+use super::secret_rules::SecretRules;
 use super::vaults::Vault;
 use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
 use crate::crypto::{self, Keyring, B64};
@@ -100,6 +101,13 @@ pub struct Secret {
     pub time_of_deletion: Option<OffsetDateTime>,
     /// Tags.
     pub tags: Tags,
+    /// `secretRules`.
+    #[serde(default)]
+    pub rules: SecretRules,
+    /// `timeOfCurrentVersionExpiry`: the `CURRENT` version's expiry under
+    /// the rules (kept in step whenever the current version or rules change).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub time_of_current_version_expiry: Option<OffsetDateTime>,
     /// The current etag.
     pub etag: String,
 }
@@ -149,9 +157,19 @@ pub struct SecretVersion {
     pub wrapped_data_key: String,
     /// The content, sealed under the data key (base64).
     pub sealed_content: String,
+    /// When the version expires under the secret's `SECRET_EXPIRY_RULE`
+    /// (`timeOfCurrentVersionExpiry` / `timeOfExpiry` on the wire).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub time_of_expiry: Option<OffsetDateTime>,
 }
 
 impl SecretVersion {
+    /// Whether the version has been deleted at `now` (version deletion is
+    /// not emulated yet, so never).
+    pub fn is_deleted(&self, _now: OffsetDateTime) -> bool {
+        false
+    }
+
     /// The version's etag: derived from its state (OCI sends one on
     /// `GetSecretVersion`); it changes when the version's stages do.
     pub fn etag(&self) -> String {
@@ -243,6 +261,8 @@ pub struct NewSecret {
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// The first version's content.
     pub content: NewContent,
+    /// `secretRules`, validated.
+    pub rules: SecretRules,
     /// Tags.
     pub tags: Tags,
 }
@@ -254,6 +274,8 @@ pub struct SecretUpdate {
     pub current_version_number: Option<u64>,
     /// `secretContent`: a new version.
     pub content: Option<NewContent>,
+    /// `secretRules`: replaces the secret's rules (an empty list clears them).
+    pub rules: Option<SecretRules>,
     /// `description`.
     pub description: Option<String>,
     /// `metadata`.
@@ -263,6 +285,11 @@ pub struct SecretUpdate {
     /// `definedTags`.
     pub defined_tags: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
+/// The message when more than one of `currentVersionNumber`,
+/// `secretContent` and `secretRules` is given to UpdateSecret.
+pub const EXCLUSIVE_UPDATE: &str =
+    "currentVersionNumber, secretContent and secretRules cannot be combined in one request.";
 
 /// Checks a secret name: 1–255 of letters, digits, `-`, `_`, `.`.
 pub fn validate_name(name: &str) -> Result<()> {
@@ -360,6 +387,7 @@ pub fn seal_content(
         key_version_id: key_version.id.clone(),
         wrapped_data_key: B64.encode(wrapped),
         sealed_content: B64.encode(sealed),
+        time_of_expiry: None,
     })
 }
 
@@ -446,6 +474,7 @@ pub fn create(
     let id = new_ocid(OcidKind::Secret, region);
     let mut version = seal_content(keyring, &key_version, &id, 1, &new.content, now)?;
     version.stages = vec![Stage::Current, Stage::Latest];
+    version.time_of_expiry = new.rules.expiry_from(now);
     let secret = Secret {
         id,
         vault_id: vault.id.clone(),
@@ -459,6 +488,8 @@ pub fn create(
         time_created: now,
         time_of_deletion: None,
         tags: new.tags,
+        time_of_current_version_expiry: version.time_of_expiry,
+        rules: new.rules,
         etag: new_etag(),
     };
     save(tx, &secret)?;
@@ -581,9 +612,41 @@ fn for_change(tx: &Transaction<'_>, secret: &Secret, if_match: Option<&str>) -> 
     check_etag(if_match, &secret.etag)
 }
 
+/// Refuses `content` when the secret's `SECRET_REUSE_RULE` forbids it: equal
+/// to an earlier version's content (deleted versions count only with
+/// `isEnforcedOnDeletedSecretVersions`). 400 `InvalidParameter`; the
+/// message never shows the content or which version holds it.
+fn check_reuse(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    secret: &Secret,
+    key: &Key,
+    all: &[SecretVersion],
+    content: &NewContent,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let Some(rule) = &secret.rules.reuse else {
+        return Ok(());
+    };
+    for v in all {
+        if !rule.enforced_on_deleted && v.is_deleted(now) {
+            continue;
+        }
+        let key_version = keys::version(tx, &key.id, &v.key_version_id)?;
+        if open_content(keyring, v, &key_version)?[..] == content.bytes[..] {
+            return Err(Error::InvalidParameter(
+                "secretContent.content was used by an earlier version of this secret; the secret's SECRET_REUSE_RULE forbids reusing it.".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `UpdateSecret`. New content adds a version (see the module doc for
-/// stages); `currentVersionNumber` promotes an existing one; the two (or
-/// `secretRules`) together are refused by the caller's validation.
+/// stages); `currentVersionNumber` promotes an existing one; `secretRules`
+/// replaces the rules and restarts every version's expiry clock at `now`.
+/// Any two of the three together are refused (400 `InvalidParameter`, as
+/// OCI's UpdateSecret documents).
 pub fn update(
     tx: &Transaction<'_>,
     keyring: &Keyring,
@@ -594,15 +657,25 @@ pub fn update(
 ) -> Result<Secret> {
     for_change(tx, &secret, if_match)?;
     secret.ensure_active("updated")?;
-    if change.content.is_some() && change.current_version_number.is_some() {
-        return Err(Error::InvalidParameter(
-            "currentVersionNumber cannot be combined with secretContent or secretRules in one request.".into(),
-        ));
+    let given = [
+        change.content.is_some(),
+        change.current_version_number.is_some(),
+        change.rules.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(Error::InvalidParameter(EXCLUSIVE_UPDATE.into()));
     }
     let mut all = versions(tx, &secret.id)?;
+    if let Some(rules) = change.rules {
+        for v in all.iter_mut() {
+            v.time_of_expiry = rules.expiry_from(now);
+        }
+        secret.rules = rules;
+    }
     if let Some(content) = &change.content {
         let key = secret_key(tx, &secret, now)?;
         let key_version = usable_key(tx, &secret.vault_id, &key)?;
+        check_reuse(tx, keyring, &secret, &key, &all, content, now)?;
         if let Some(name) = &content.name {
             if all.iter().any(|v| v.name.as_deref() == Some(name)) {
                 return Err(Error::InvalidParameter(format!(
@@ -612,6 +685,7 @@ pub fn update(
         }
         let number = all.iter().map(|v| v.version_number).max().unwrap_or(0) + 1;
         let mut version = seal_content(keyring, &key_version, &secret.id, number, content, now)?;
+        version.time_of_expiry = secret.rules.expiry_from(now);
         for v in all.iter_mut() {
             v.stages.retain(|s| {
                 *s != Stage::Latest && (content.stage != Stage::Pending || *s != Stage::Pending)
@@ -639,6 +713,7 @@ pub fn update(
     }
     if let Some(current) = all.iter().find(|v| v.stages.contains(&Stage::Current)) {
         secret.current_version_number = current.version_number;
+        secret.time_of_current_version_expiry = current.time_of_expiry;
     }
     if let Some(d) = change.description {
         secret.description = Some(d);
@@ -745,6 +820,12 @@ pub fn bundle_source(
             .find(|v| v.stages.contains(stage))
             .ok_or(Error::NotFound)?,
     };
+    if secret.rules.blocks(version.time_of_expiry, now) {
+        return Err(Error::Conflict(format!(
+            "Version {} of secret {} has expired and its SECRET_EXPIRY_RULE blocks retrieval of its content.",
+            version.version_number, secret.id
+        )));
+    }
     let key_version = keys::version(tx, &key.id, &version.key_version_id)?;
     Ok(BundleSource {
         secret,
@@ -767,6 +848,7 @@ mod tests {
             key_version_id: String::new(),
             wrapped_data_key: String::new(),
             sealed_content: String::new(),
+            time_of_expiry: None,
         }
     }
 

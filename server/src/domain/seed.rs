@@ -480,6 +480,8 @@ fn seed_secret(
         time_created: now,
         time_of_deletion: None,
         tags: Tags::default(),
+        rules: Default::default(),
+        time_of_current_version_expiry: None,
         etag: new_etag(),
     };
     secrets::save(tx, &secret)?;

@@ -9,6 +9,7 @@ use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
 use crate::domain::check_etag;
 use crate::domain::retry::idempotent;
+use crate::domain::secret_rules::{RuleInput, SecretRules};
 use crate::domain::secrets::{
     self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate,
     SecretVersion as DomainVersion, Stage,
@@ -65,6 +66,104 @@ impl SecretContentDetails {
     }
 }
 
+/// `SecretRule`, polymorphic on `ruleType` (`SecretExpiryRule`,
+/// `SecretReuseRule`), as requests carry it.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "ruleType", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SecretRuleIn {
+    /// `SecretExpiryRule`.
+    #[serde(rename_all = "camelCase")]
+    SecretExpiryRule {
+        /// ISO 8601 days, `P1D`–`P90D`.
+        secret_version_expiry_interval: Option<String>,
+        /// RFC 3339, 1–365 days ahead.
+        time_of_absolute_expiry: Option<String>,
+        /// Default false.
+        is_secret_content_retrieval_blocked_on_expiry: Option<bool>,
+    },
+    /// `SecretReuseRule`.
+    #[serde(rename_all = "camelCase")]
+    SecretReuseRule {
+        /// Default false.
+        is_enforced_on_deleted_secret_versions: Option<bool>,
+    },
+}
+
+/// `SecretRule` as responses carry it (discriminator always present).
+#[derive(Debug, Serialize)]
+#[serde(tag = "ruleType", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SecretRuleOut {
+    /// `SecretExpiryRule`.
+    #[serde(rename_all = "camelCase")]
+    SecretExpiryRule {
+        /// `P<n>D`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        secret_version_expiry_interval: Option<String>,
+        /// RFC 3339.
+        #[serde(
+            serialize_with = "ser_opt_time",
+            skip_serializing_if = "Option::is_none"
+        )]
+        time_of_absolute_expiry: Option<OffsetDateTime>,
+        /// As stored (default false).
+        is_secret_content_retrieval_blocked_on_expiry: bool,
+    },
+    /// `SecretReuseRule`.
+    #[serde(rename_all = "camelCase")]
+    SecretReuseRule {
+        /// As stored (default false).
+        is_enforced_on_deleted_secret_versions: bool,
+    },
+}
+
+/// Validates a request's `secretRules` at `now` (see
+/// [`SecretRules::from_inputs`] for the limits; 400 `InvalidParameter`).
+fn parse_rules(rules: Vec<SecretRuleIn>, now: OffsetDateTime) -> Result<SecretRules, ApiError> {
+    let inputs = rules
+        .into_iter()
+        .map(|r| {
+            Ok(match r {
+                SecretRuleIn::SecretExpiryRule {
+                    secret_version_expiry_interval,
+                    time_of_absolute_expiry,
+                    is_secret_content_retrieval_blocked_on_expiry,
+                } => RuleInput::Expiry {
+                    interval: secret_version_expiry_interval,
+                    time_of_absolute_expiry: common::parse_time(
+                        "timeOfAbsoluteExpiry",
+                        time_of_absolute_expiry.as_deref(),
+                    )?,
+                    blocked: is_secret_content_retrieval_blocked_on_expiry,
+                },
+                SecretRuleIn::SecretReuseRule {
+                    is_enforced_on_deleted_secret_versions,
+                } => RuleInput::Reuse {
+                    enforced_on_deleted: is_enforced_on_deleted_secret_versions,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(SecretRules::from_inputs(inputs, now)?)
+}
+
+/// The wire form of stored rules (expiry first, as a client lists them).
+fn rules_out(rules: &SecretRules) -> Vec<SecretRuleOut> {
+    let mut out = Vec::new();
+    if let Some(e) = &rules.expiry {
+        out.push(SecretRuleOut::SecretExpiryRule {
+            secret_version_expiry_interval: e.interval_days.map(|d| format!("P{d}D")),
+            time_of_absolute_expiry: e.time_of_absolute_expiry,
+            is_secret_content_retrieval_blocked_on_expiry: e.blocked_on_expiry,
+        });
+    }
+    if let Some(r) = &rules.reuse {
+        out.push(SecretRuleOut::SecretReuseRule {
+            is_enforced_on_deleted_secret_versions: r.enforced_on_deleted,
+        });
+    }
+    out
+}
+
 /// `CreateSecretDetails`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -77,7 +176,7 @@ pub struct CreateSecretDetails {
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     secret_content: Option<SecretContentDetails>,
     enable_auto_generation: Option<bool>,
-    secret_rules: Option<serde_json::Value>,
+    secret_rules: Option<Vec<SecretRuleIn>>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -91,7 +190,7 @@ pub struct UpdateSecretDetails {
     description: Option<String>,
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     secret_content: Option<SecretContentDetails>,
-    secret_rules: Option<serde_json::Value>,
+    secret_rules: Option<Vec<SecretRuleIn>>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -119,6 +218,13 @@ pub struct Secret {
         skip_serializing_if = "Option::is_none"
     )]
     time_of_deletion: Option<OffsetDateTime>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_current_version_expiry: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_rules: Option<Vec<SecretRuleOut>>,
     rotation_status: &'static str,
     is_auto_generation_enabled: bool,
     is_replica: bool,
@@ -140,6 +246,8 @@ impl Secret {
             current_version_number: (!summary).then_some(s.current_version_number),
             time_created: s.time_created,
             time_of_deletion: s.time_of_deletion,
+            time_of_current_version_expiry: s.time_of_current_version_expiry,
+            secret_rules: (!summary).then(|| rules_out(&s.rules)),
             rotation_status: "NOT_ENABLED",
             is_auto_generation_enabled: false,
             is_replica: false,
@@ -148,7 +256,9 @@ impl Secret {
     }
 }
 
-/// `SecretVersion` (and, with `summary`, `SecretVersionSummary`).
+/// `SecretVersion` (and, with `summary`, `SecretVersionSummary`). The
+/// version's expiry is `timeOfCurrentVersionExpiry` on `SecretVersion` but
+/// `timeOfExpiry` on `SecretVersionSummary`, as the SDK models name them.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretVersion {
@@ -160,11 +270,21 @@ pub struct SecretVersion {
     stages: Vec<Stage>,
     #[serde(serialize_with = "ser_time")]
     time_created: OffsetDateTime,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_current_version_expiry: Option<OffsetDateTime>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_expiry: Option<OffsetDateTime>,
     is_content_auto_generated: bool,
 }
 
-impl From<&DomainVersion> for SecretVersion {
-    fn from(v: &DomainVersion) -> Self {
+impl SecretVersion {
+    fn new(v: &DomainVersion, summary: bool) -> Self {
         Self {
             secret_id: v.secret_id.clone(),
             version_number: v.version_number,
@@ -172,20 +292,10 @@ impl From<&DomainVersion> for SecretVersion {
             content_type: "BASE64",
             stages: v.stages.clone(),
             time_created: v.time_created,
+            time_of_current_version_expiry: if summary { None } else { v.time_of_expiry },
+            time_of_expiry: if summary { v.time_of_expiry } else { None },
             is_content_auto_generated: false,
         }
-    }
-}
-
-/// `secretRules` (expiry, reuse) are not enforced by the emulator yet; a
-/// non-empty list is refused rather than silently dropped.
-fn refuse_rules(rules: Option<&serde_json::Value>) -> Result<(), ApiError> {
-    match rules {
-        None | Some(serde_json::Value::Null) => Ok(()),
-        Some(serde_json::Value::Array(list)) if list.is_empty() => Ok(()),
-        Some(_) => Err(ApiError::invalid(
-            "secretRules (SECRET_EXPIRY_RULE, SECRET_REUSE_RULE) are not emulated yet; omit them.",
-        )),
     }
 }
 
@@ -197,7 +307,7 @@ fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
 pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: CreateSecretDetails = ctx.json()?;
     ctx.known_compartment(app, &details.compartment_id)?;
-    refuse_rules(details.secret_rules.as_ref())?;
+    let rules = parse_rules(details.secret_rules.unwrap_or_default(), ctx.now)?;
     if details.enable_auto_generation == Some(true) {
         return Err(ApiError::invalid(
             "Secret auto-generation is not emulated yet; supply secretContent.",
@@ -221,6 +331,7 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         description: details.description,
         metadata: details.metadata,
         content,
+        rules,
         tags: details.tags.into_tags()?,
     };
     let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
@@ -295,23 +406,28 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
     // 412 whatever else the request says.
     check_etag(ctx.if_match(), &ctx.target.secret()?.etag)?;
     let mut details: UpdateSecretDetails = ctx.json()?;
-    refuse_rules(details.secret_rules.as_ref())?;
     let content = details
         .secret_content
         .map(SecretContentDetails::parse)
         .transpose()?
         .flatten();
-    if details.current_version_number.is_some()
-        && (content.is_some() || details.secret_rules.is_some())
-    {
-        return Err(ApiError::invalid(
-            "currentVersionNumber cannot be combined with secretContent or secretRules in one request.",
-        ));
+    let given = [
+        details.current_version_number.is_some(),
+        content.is_some(),
+        details.secret_rules.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(ApiError::invalid(secrets::EXCLUSIVE_UPDATE));
     }
+    let rules = details
+        .secret_rules
+        .map(|r| parse_rules(r, ctx.now))
+        .transpose()?;
     details.tags = details.tags.checked()?;
     let change = SecretUpdate {
         current_version_number: details.current_version_number,
         content,
+        rules,
         description: details.description,
         metadata: details.metadata,
         freeform_tags: details.tags.freeform_map(),
@@ -338,7 +454,7 @@ pub async fn list_secret_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply
         all.reverse();
     }
     let (page, next) = common::paginate(all, ctx)?;
-    let items: Vec<SecretVersion> = page.iter().map(SecretVersion::from).collect();
+    let items: Vec<SecretVersion> = page.iter().map(|v| SecretVersion::new(v, true)).collect();
     Ok(Reply::json(&items)?.next_page(next))
 }
 
@@ -353,7 +469,7 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
         .store
         .read(move |tx| secrets::version(tx, &id, number))
         .await?;
-    Ok(Reply::json(&SecretVersion::from(&version))?.etag(&version.etag()))
+    Ok(Reply::json(&SecretVersion::new(&version, false))?.etag(&version.etag()))
 }
 
 /// `ScheduleSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/scheduleDeletion`
