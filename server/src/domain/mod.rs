@@ -14,6 +14,7 @@ pub mod key_rotation;
 pub mod key_version_deletion;
 pub mod keys;
 pub mod retry;
+pub mod secret_generation;
 pub mod secret_rules;
 pub mod secrets;
 pub mod seed;

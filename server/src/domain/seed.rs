@@ -481,6 +481,8 @@ fn seed_secret(
         time_of_deletion: None,
         tags: Tags::default(),
         rules: Default::default(),
+        generation: None,
+        is_auto_generation_enabled: false,
         time_of_current_version_expiry: None,
         etag: new_etag(),
     };

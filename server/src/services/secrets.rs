@@ -9,6 +9,9 @@ use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
 use crate::domain::check_etag;
 use crate::domain::retry::idempotent;
+use crate::domain::secret_generation::{
+    BytesTemplate, GenerationContext, PassphraseTemplate, SshTemplate,
+};
 use crate::domain::secret_rules::{RuleInput, SecretRules};
 use crate::domain::secrets::{
     self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate,
@@ -164,6 +167,72 @@ fn rules_out(rules: &SecretRules) -> Vec<SecretRuleOut> {
     out
 }
 
+/// `SecretGenerationContext` as requests carry it (polymorphic on
+/// `generationType`); validated by [`GenerationContext::validate`].
+#[derive(Debug, Deserialize)]
+#[serde(tag = "generationType", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GenerationContextIn {
+    /// `PassphraseGenerationContext`.
+    #[serde(rename_all = "camelCase")]
+    Passphrase {
+        /// `SECRETS_DEFAULT_PASSWORD` or `DBAAS_DEFAULT_PASSWORD`.
+        generation_template: PassphraseTemplate,
+        /// Characters.
+        #[serde(default, deserialize_with = "common::opt_int")]
+        passphrase_length: Option<u32>,
+        /// With `%GENERATED_PASSPHRASE%`.
+        secret_template: Option<String>,
+    },
+    /// `SshKeyGenerationContext`.
+    #[serde(rename_all = "camelCase")]
+    SshKey {
+        /// `RSA_2048`, `RSA_3072` or `RSA_4096`.
+        generation_template: SshTemplate,
+        /// With `%GENERATED_PUBLIC_KEY%` and `%GENERATED_PRIVATE_KEY%`.
+        secret_template: Option<String>,
+    },
+    /// `BytesGenerationContext`.
+    #[serde(rename_all = "camelCase")]
+    Bytes {
+        /// `BYTES_512` or `BYTES_1024`.
+        generation_template: BytesTemplate,
+        /// With `%GENERATED_BYTES%`.
+        secret_template: Option<String>,
+    },
+}
+
+impl GenerationContextIn {
+    fn validated(self) -> Result<GenerationContext, ApiError> {
+        let ctx = match self {
+            GenerationContextIn::Passphrase {
+                generation_template,
+                passphrase_length,
+                secret_template,
+            } => GenerationContext::Passphrase {
+                generation_template,
+                passphrase_length,
+                secret_template,
+            },
+            GenerationContextIn::SshKey {
+                generation_template,
+                secret_template,
+            } => GenerationContext::SshKey {
+                generation_template,
+                secret_template,
+            },
+            GenerationContextIn::Bytes {
+                generation_template,
+                secret_template,
+            } => GenerationContext::Bytes {
+                generation_template,
+                secret_template,
+            },
+        };
+        ctx.validate()?;
+        Ok(ctx)
+    }
+}
+
 /// `CreateSecretDetails`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -176,6 +245,7 @@ pub struct CreateSecretDetails {
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     secret_content: Option<SecretContentDetails>,
     enable_auto_generation: Option<bool>,
+    secret_generation_context: Option<GenerationContextIn>,
     secret_rules: Option<Vec<SecretRuleIn>>,
     #[serde(flatten)]
     tags: TagsIn,
@@ -191,6 +261,8 @@ pub struct UpdateSecretDetails {
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     secret_content: Option<SecretContentDetails>,
     secret_rules: Option<Vec<SecretRuleIn>>,
+    enable_auto_generation: Option<bool>,
+    secret_generation_context: Option<serde_json::Value>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -225,6 +297,8 @@ pub struct Secret {
     time_of_current_version_expiry: Option<OffsetDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_rules: Option<Vec<SecretRuleOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_generation_context: Option<GenerationContext>,
     rotation_status: &'static str,
     is_auto_generation_enabled: bool,
     is_replica: bool,
@@ -248,8 +322,9 @@ impl Secret {
             time_of_deletion: s.time_of_deletion,
             time_of_current_version_expiry: s.time_of_current_version_expiry,
             secret_rules: (!summary).then(|| rules_out(&s.rules)),
+            secret_generation_context: s.generation.clone(),
             rotation_status: "NOT_ENABLED",
-            is_auto_generation_enabled: false,
+            is_auto_generation_enabled: s.is_auto_generation_enabled,
             is_replica: false,
             tags: (&s.tags).into(),
         }
@@ -294,7 +369,7 @@ impl SecretVersion {
             time_created: v.time_created,
             time_of_current_version_expiry: if summary { None } else { v.time_of_expiry },
             time_of_expiry: if summary { v.time_of_expiry } else { None },
-            is_content_auto_generated: false,
+            is_content_auto_generated: v.is_content_auto_generated,
         }
     }
 }
@@ -308,21 +383,47 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
     let details: CreateSecretDetails = ctx.json()?;
     ctx.known_compartment(app, &details.compartment_id)?;
     let rules = parse_rules(details.secret_rules.unwrap_or_default(), ctx.now)?;
-    if details.enable_auto_generation == Some(true) {
-        return Err(ApiError::invalid(
-            "Secret auto-generation is not emulated yet; supply secretContent.",
-        ));
-    }
-    let content = details
+    let generation = details
+        .secret_generation_context
+        .map(GenerationContextIn::validated)
+        .transpose()?;
+    let auto_generation = details.enable_auto_generation == Some(true);
+    let given = details
         .secret_content
         .map(SecretContentDetails::parse)
         .transpose()?
-        .flatten()
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "secretContent.content is required (auto-generation is not emulated yet).",
-            )
-        })?;
+        .flatten();
+    let content = match (auto_generation, given, &generation) {
+        (true, Some(_), _) => {
+            return Err(ApiError::invalid(
+                "secretContent.content cannot be given with enableAutoGeneration: true.",
+            ))
+        }
+        (true, None, None) => {
+            return Err(ApiError::invalid(
+                "enableAutoGeneration: true needs secretGenerationContext.",
+            ))
+        }
+        (true, None, Some(generation)) => {
+            // RSA-4096 generation takes a while: off the async workers.
+            let generation = generation.clone();
+            let bytes = tokio::task::spawn_blocking(move || generation.generate())
+                .await
+                .map_err(|e| ApiError::internal(&anyhow::anyhow!("generation task: {e}")))??;
+            NewContent {
+                bytes,
+                name: None,
+                stage: Stage::Current,
+                auto_generated: true,
+            }
+        }
+        (false, Some(content), _) => content,
+        (false, None, _) => {
+            return Err(ApiError::invalid(
+                "secretContent.content is required unless enableAutoGeneration is true.",
+            ))
+        }
+    };
     let new = NewSecret {
         compartment_id: details.compartment_id,
         vault_id: details.vault_id,
@@ -332,6 +433,8 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         metadata: details.metadata,
         content,
         rules,
+        generation,
+        auto_generation,
         tags: details.tags.into_tags()?,
     };
     let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
@@ -406,6 +509,11 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
     // 412 whatever else the request says.
     check_etag(ctx.if_match(), &ctx.target.secret()?.etag)?;
     let mut details: UpdateSecretDetails = ctx.json()?;
+    if details.enable_auto_generation.is_some() || details.secret_generation_context.is_some() {
+        return Err(ApiError::invalid(
+            "Changing enableAutoGeneration or secretGenerationContext in UpdateSecret is not emulated yet; omit them.",
+        ));
+    }
     let content = details
         .secret_content
         .map(SecretContentDetails::parse)
