@@ -28,6 +28,8 @@ pub enum ErrorCode {
     MissingParameter,
     /// 400: a resource named in the body is missing or not authorised.
     RelatedResourceNotAuthorizedOrNotFound,
+    /// 400: the request would exceed an Oracle-defined limit.
+    LimitExceeded,
     /// 401: missing or wrong authentication, bad signature, clock skew.
     NotAuthenticated,
     /// 404: the resource in the URI does not exist or may not be seen.
@@ -64,6 +66,7 @@ impl ErrorCode {
             CannotParseRequest
             | InvalidParameter
             | MissingParameter
+            | LimitExceeded
             | RelatedResourceNotAuthorizedOrNotFound => StatusCode::BAD_REQUEST,
             NotAuthenticated => StatusCode::UNAUTHORIZED,
             NotAuthorizedOrNotFound | NotFound => StatusCode::NOT_FOUND,
@@ -87,6 +90,7 @@ impl ErrorCode {
             CannotParseRequest => "CannotParseRequest",
             InvalidParameter => "InvalidParameter",
             MissingParameter => "MissingParameter",
+            LimitExceeded => "LimitExceeded",
             RelatedResourceNotAuthorizedOrNotFound => "RelatedResourceNotAuthorizedOrNotFound",
             NotAuthenticated => "NotAuthenticated",
             NotAuthorizedOrNotFound => "NotAuthorizedOrNotFound",
@@ -211,6 +215,7 @@ impl From<domain::Error> for ApiError {
             Error::MissingParameter(m) => ApiError::new(ErrorCode::MissingParameter, m),
             Error::IncorrectState(m) => ApiError::new(ErrorCode::IncorrectState, m),
             Error::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            Error::LimitExceeded(m) => ApiError::new(ErrorCode::LimitExceeded, m),
             Error::RelatedNotFound(m) => {
                 ApiError::new(ErrorCode::RelatedResourceNotAuthorizedOrNotFound, m)
             }
@@ -267,6 +272,7 @@ mod tests {
             (Error::MissingParameter("x".into()), 400, "MissingParameter"),
             (Error::IncorrectState("x".into()), 409, "IncorrectState"),
             (Error::Conflict("x".into()), 409, "Conflict"),
+            (Error::LimitExceeded("x".into()), 400, "LimitExceeded"),
             (
                 Error::RelatedNotFound("x".into()),
                 400,

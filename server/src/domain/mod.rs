@@ -16,6 +16,7 @@ pub mod keys;
 pub mod retry;
 pub mod secret_generation;
 pub mod secret_rules;
+pub mod secret_version_deletion;
 pub mod secrets;
 pub mod seed;
 pub mod state;
@@ -47,6 +48,9 @@ pub enum Error {
     /// A conflict that will not resolve by waiting.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// An Oracle-defined limit would be exceeded (400 `LimitExceeded`).
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
     /// A resource named in the body (not the URI) does not exist.
     #[error("related resource not found: {0}")]
     RelatedNotFound(String),

@@ -60,6 +60,11 @@ struct SecretBundleVersionSummary {
         serialize_with = "ser_opt_time",
         skip_serializing_if = "Option::is_none"
     )]
+    time_of_deletion: Option<OffsetDateTime>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     time_of_expiry: Option<OffsetDateTime>,
 }
 
@@ -152,8 +157,11 @@ pub async fn list_secret_bundle_versions(app: &AppState, ctx: &Ctx<'_>) -> Resul
     if secret.lifecycle_state != secrets::SecretState::Active {
         return Err(ApiError::not_found());
     }
-    let id = secret.id.clone();
-    let mut all = app.store.read(move |tx| secrets::versions(tx, &id)).await?;
+    let (id, now) = (secret.id.clone(), ctx.now);
+    let mut all = app
+        .store
+        .read(move |tx| secrets::visible_versions(tx, &id, now))
+        .await?;
     if sort.descending {
         all.reverse();
     }
@@ -166,6 +174,7 @@ pub async fn list_secret_bundle_versions(app: &AppState, ctx: &Ctx<'_>) -> Resul
             version_name: v.name.clone(),
             time_created: v.time_created,
             stages: v.stages.clone(),
+            time_of_deletion: v.time_of_deletion,
             time_of_expiry: v.time_of_expiry,
         })
         .collect();

@@ -13,6 +13,7 @@ use crate::domain::secret_generation::{
     BytesTemplate, GenerationContext, PassphraseTemplate, SshTemplate,
 };
 use crate::domain::secret_rules::{RuleInput, SecretRules};
+use crate::domain::secret_version_deletion;
 use crate::domain::secrets::{
     self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate,
     SecretVersion as DomainVersion, Stage,
@@ -349,6 +350,11 @@ pub struct SecretVersion {
         serialize_with = "ser_opt_time",
         skip_serializing_if = "Option::is_none"
     )]
+    time_of_deletion: Option<OffsetDateTime>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     time_of_current_version_expiry: Option<OffsetDateTime>,
     #[serde(
         serialize_with = "ser_opt_time",
@@ -367,6 +373,7 @@ impl SecretVersion {
             content_type: "BASE64",
             stages: v.stages.clone(),
             time_created: v.time_created,
+            time_of_deletion: v.time_of_deletion,
             time_of_current_version_expiry: if summary { None } else { v.time_of_expiry },
             time_of_expiry: if summary { v.time_of_expiry } else { None },
             is_content_auto_generated: v.is_content_auto_generated,
@@ -556,8 +563,11 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
 /// (newest first by default).
 pub async fn list_secret_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["VERSION_NUMBER"])?;
-    let id = ctx.target.secret()?.id.clone();
-    let mut all = app.store.read(move |tx| secrets::versions(tx, &id)).await?;
+    let (id, now) = (ctx.target.secret()?.id.clone(), ctx.now);
+    let mut all = app
+        .store
+        .read(move |tx| secrets::visible_versions(tx, &id, now))
+        .await?;
     if sort.descending {
         all.reverse();
     }
@@ -572,12 +582,59 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
         .param("secretVersionNumber")
         .parse()
         .map_err(|_| ApiError::not_found())?;
-    let id = ctx.target.secret()?.id.clone();
+    let (id, now) = (ctx.target.secret()?.id.clone(), ctx.now);
     let version = app
         .store
-        .read(move |tx| secrets::version(tx, &id, number))
+        .read(move |tx| secrets::visible_version(tx, &id, number, now))
         .await?;
     Ok(Reply::json(&SecretVersion::new(&version, false))?.etag(&version.etag()))
+}
+
+/// The path's `secretVersionNumber`; 404 when it is not a number.
+fn version_number(ctx: &Ctx<'_>) -> Result<u64, ApiError> {
+    ctx.param("secretVersionNumber")
+        .parse()
+        .map_err(|_| ApiError::not_found())
+}
+
+/// `ScheduleSecretVersionDeletion`:
+/// `POST /20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/scheduleDeletion`
+/// with an optional `ScheduleSecretVersionDeletionDetails` (no response
+/// body; the version's new etag). Rules in
+/// `domain::secret_version_deletion`.
+pub async fn schedule_secret_version_deletion(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
+    let number = version_number(ctx)?;
+    let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
+    let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
+    let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
+    let version = app
+        .store
+        .write(move |tx| {
+            secret_version_deletion::schedule(tx, now, &secret, number, if_match.as_deref(), at)
+        })
+        .await?;
+    Ok(Reply::empty().etag(&version.etag()))
+}
+
+/// `CancelSecretVersionDeletion`:
+/// `POST /20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/cancelDeletion`
+/// (no body in either direction; the version's new etag).
+pub async fn cancel_secret_version_deletion(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
+    let number = version_number(ctx)?;
+    let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
+    let version = app
+        .store
+        .write(move |tx| {
+            secret_version_deletion::cancel(tx, now, &secret, number, if_match.as_deref())
+        })
+        .await?;
+    Ok(Reply::empty().etag(&version.etag()))
 }
 
 /// `ScheduleSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/scheduleDeletion`
