@@ -1185,6 +1185,18 @@ async fn every_implemented_operation_resolves_its_target() {
             None,
             "S",
         ),
+        (
+            "POST",
+            format!("/20180608/secrets/{s}/version/1/actions/scheduleDeletion"),
+            None,
+            "S",
+        ),
+        (
+            "POST",
+            format!("/20180608/secrets/{s}/version/1/actions/cancelDeletion"),
+            None,
+            "S",
+        ),
         ("GET", format!("/20190301/secretbundles/{s}"), None, "S"),
         (
             "POST",
