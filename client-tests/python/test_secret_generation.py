@@ -180,3 +180,19 @@ def test_cli_create_base64_with_auto_generation(vaults_client, secrets_client, v
                                                  "generation-template": "SECRETS_DEFAULT_PASSWORD",
                                                  "passphrase-length": 12, "secret-template": None}
     assert len(bundle_bytes(secrets_client, data["id"])) == 12
+
+
+def test_generated_first_version_may_be_named(vaults_client, secrets_client, vault, aes_key, base_url):
+    from support import raw_request
+    body = {"compartmentId": COMPARTMENT_ID, "vaultId": vault.id, "keyId": aes_key.id, "secretName": unique("gen"),
+            "enableAutoGeneration": True, "secretContent": {"contentType": "BASE64", "name": "first"},
+            "secretGenerationContext": {"generationType": "BYTES", "generationTemplate": "BYTES_512"}}
+    r = raw_request(base_url, "POST", "/20180608/secrets", body=body)
+    assert r.status_code == 200, r.text
+    version = vaults_client.get_secret_version(r.json()["id"], 1).data
+    assert (version.name, version.is_content_auto_generated) == ("first", True)
+    bundle = secrets_client.get_secret_bundle(r.json()["id"], secret_version_name="first").data
+    assert len(unb64(bundle.secret_bundle_content.content)) == 64
+    pending = dict(body, secretName=unique("gen"), secretContent={"contentType": "BASE64", "stage": "PENDING"})
+    r = raw_request(base_url, "POST", "/20180608/secrets", body=pending)
+    assert (r.status_code, r.json()["code"]) == (400, "InvalidParameter")

@@ -395,11 +395,34 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         .map(GenerationContextIn::validated)
         .transpose()?;
     let auto_generation = details.enable_auto_generation == Some(true);
-    let given = details
-        .secret_content
-        .map(SecretContentDetails::parse)
-        .transpose()?
-        .flatten();
+    // With auto-generation, a content-less `secretContent` (what the CLI's
+    // `create-base64` always sends) may still name the generated version.
+    let (given, version_name) = match details.secret_content {
+        Some(SecretContentDetails::Base64 {
+            content: None,
+            name,
+            stage,
+        }) if auto_generation => {
+            if stage.is_some_and(|s| s != Stage::Current) {
+                return Err(ApiError::invalid(
+                    "The first version of a secret must have stage CURRENT.",
+                ));
+            }
+            if name.as_ref().is_some_and(|n| n.is_empty() || n.len() > 255) {
+                return Err(ApiError::invalid(
+                    "secretContent.name must be 1 to 255 characters.",
+                ));
+            }
+            (None, name)
+        }
+        other => (
+            other
+                .map(SecretContentDetails::parse)
+                .transpose()?
+                .flatten(),
+            None,
+        ),
+    };
     let content = match (auto_generation, given, &generation) {
         (true, Some(_), _) => {
             return Err(ApiError::invalid(
@@ -419,7 +442,7 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
                 .map_err(|e| ApiError::internal(&anyhow::anyhow!("generation task: {e}")))??;
             NewContent {
                 bytes,
-                name: None,
+                name: version_name,
                 stage: Stage::Current,
                 auto_generated: true,
             }
