@@ -9,6 +9,7 @@ import subprocess
 
 import oci
 import pytest
+import requests
 
 from support import CONFIG_FILE, COMPARTMENT_ID, b64, expect_service_error, stages_by_version, unb64, unique
 from test_cli import OCI_CLI
@@ -110,6 +111,10 @@ def test_the_time_passing_deletes_the_version(clocked):
     expect_service_error(404, "NotAuthorizedOrNotFound", vaults.get_secret_version, s.id, 1)
     assert [v.version_number for v in vaults.list_secret_versions(s.id).data] == [3, 2]
     assert [v.version_number for v in secrets.list_secret_bundle_versions(s.id).data] == [3, 2]
+    console = requests.get(clocked.base_url + "/_emulator/inventory/secrets/{}/versions".format(s.id), timeout=10)
+    assert [v["versionNumber"] for v in console.json()["items"]] == [2, 3]
+    pending = requests.get(clocked.base_url + "/_emulator/inventory/secrets/{}/versions".format(other.id), timeout=10)
+    assert [v["timeOfDeletion"] for v in pending.json()["items"]] == [None, None]
     expect_service_error(404, "NotAuthorizedOrNotFound", vaults.cancel_secret_version_deletion, s.id, 1)
     expect_service_error(404, "NotAuthorizedOrNotFound", secrets.get_secret_bundle, s.id, version_number=1)
     # Numbers are never reused; the deleted version's content is free again unless the rule covers deleted ones.
