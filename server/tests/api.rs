@@ -1484,6 +1484,7 @@ async fn the_console_inventory_shows_metadata_and_never_content() {
             "name",
             "stages",
             "timeCreated",
+            "timeOfDeletion",
             "versionNumber"
         ]
     );
