@@ -183,6 +183,14 @@ class ClockedEmulator:
             self._clients[(cls, endpoint)] = cls(self._config, **_client_kwargs(endpoint))
         return self._clients[(cls, endpoint)]
 
+    def vaults(self):
+        """A VaultsClient (secret management) on this emulator."""
+        return self._client(oci.vault.VaultsClient, self.base_url)
+
+    def secrets(self):
+        """A SecretsClient (secret bundles) on this emulator."""
+        return self._client(oci.secrets.SecretsClient, self.base_url)
+
     def vault(self, vault_type="DEFAULT"):
         return self.kms_vault.create_vault(oci.key_management.models.CreateVaultDetails(
             compartment_id=COMPARTMENT_ID, display_name=unique("vault"), vault_type=vault_type)).data

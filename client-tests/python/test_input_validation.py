@@ -82,7 +82,8 @@ def secret_body(vault, key, **extra):
 
 
 @pytest.mark.parametrize("extra", [
-    {"secretRules": [{"ruleType": "SECRET_REUSE_RULE", "isEnforcedOnDeletedSecretVersions": True}]},
+    {"secretRules": [{"ruleType": "SECRET_EXPIRY_RULE", "secretVersionExpiryInterval": "P0D"}]},
+    {"secretRules": [{"ruleType": "SECRET_REUSE_RULE"}, {"ruleType": "SECRET_REUSE_RULE"}]},
     {"secretRules": [{"ruleType": "BOGUS"}]},
     {"secretContent": {"contentType": "BASE64", "content": ""}},
     {"definedTags": {"ns": "notobj"}},

@@ -28,6 +28,8 @@ pub enum ErrorCode {
     MissingParameter,
     /// 400: a resource named in the body is missing or not authorised.
     RelatedResourceNotAuthorizedOrNotFound,
+    /// 400: the request would exceed an Oracle-defined limit.
+    LimitExceeded,
     /// 401: missing or wrong authentication, bad signature, clock skew.
     NotAuthenticated,
     /// 404: the resource in the URI does not exist or may not be seen.
@@ -67,6 +69,7 @@ impl ErrorCode {
             CannotParseRequest
             | InvalidParameter
             | MissingParameter
+            | LimitExceeded
             | RelatedResourceNotAuthorizedOrNotFound
             | UnmatchedContentMd5 => StatusCode::BAD_REQUEST,
             NotAuthenticated => StatusCode::UNAUTHORIZED,
@@ -91,6 +94,7 @@ impl ErrorCode {
             CannotParseRequest => "CannotParseRequest",
             InvalidParameter => "InvalidParameter",
             MissingParameter => "MissingParameter",
+            LimitExceeded => "LimitExceeded",
             RelatedResourceNotAuthorizedOrNotFound => "RelatedResourceNotAuthorizedOrNotFound",
             NotAuthenticated => "NotAuthenticated",
             NotAuthorizedOrNotFound => "NotAuthorizedOrNotFound",
@@ -222,6 +226,7 @@ impl From<domain::Error> for ApiError {
             Error::AlreadyExists(m) => {
                 ApiError::new(ErrorCode::NotAuthorizedOrResourceAlreadyExists, m)
             }
+            Error::LimitExceeded(m) => ApiError::new(ErrorCode::LimitExceeded, m),
             Error::RelatedNotFound(m) => {
                 ApiError::new(ErrorCode::RelatedResourceNotAuthorizedOrNotFound, m)
             }
@@ -278,6 +283,7 @@ mod tests {
             (Error::MissingParameter("x".into()), 400, "MissingParameter"),
             (Error::IncorrectState("x".into()), 409, "IncorrectState"),
             (Error::Conflict("x".into()), 409, "Conflict"),
+            (Error::LimitExceeded("x".into()), 400, "LimitExceeded"),
             (
                 Error::AlreadyExists("x".into()),
                 409,

@@ -650,7 +650,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/cancelDeletion",
         permissions: &["SECRET_VERSION_DELETE", "SECRET_UPDATE"],
         resource_type: "secret-versions",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ChangeSecretCompartment,
@@ -745,7 +745,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/scheduleDeletion",
         permissions: &["SECRET_VERSION_DELETE", "SECRET_UPDATE"],
         resource_type: "secret-versions",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::UpdateSecret,

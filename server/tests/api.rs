@@ -1185,6 +1185,18 @@ async fn every_implemented_operation_resolves_its_target() {
             None,
             "S",
         ),
+        (
+            "POST",
+            format!("/20180608/secrets/{s}/version/1/actions/scheduleDeletion"),
+            None,
+            "S",
+        ),
+        (
+            "POST",
+            format!("/20180608/secrets/{s}/version/1/actions/cancelDeletion"),
+            None,
+            "S",
+        ),
         ("GET", format!("/20190301/secretbundles/{s}"), None, "S"),
         (
             "POST",
@@ -1551,6 +1563,7 @@ async fn the_console_inventory_shows_metadata_and_never_content() {
             "name",
             "stages",
             "timeCreated",
+            "timeOfDeletion",
             "versionNumber"
         ]
     );

@@ -156,6 +156,21 @@ pub fn pem(der: &[u8]) -> String {
     out
 }
 
+/// A PKCS #8 private key as PEM (`-----BEGIN PRIVATE KEY-----`, lines of 64
+/// characters), wiped when dropped. OpenSSH reads this form
+/// (`ssh-keygen -y -f key.pem`).
+pub fn private_pem(pkcs8: &[u8]) -> Zeroizing<String> {
+    let body = Zeroizing::new(B64.encode(pkcs8));
+    let mut out = Zeroizing::new(String::with_capacity(body.len() + body.len() / 64 + 64));
+    out.push_str("-----BEGIN PRIVATE KEY-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END PRIVATE KEY-----");
+    out
+}
+
 /// The DER inside a `PUBLIC KEY` PEM; `None` when it is not one.
 pub fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
     let body = pem

@@ -17,6 +17,9 @@ pub mod key_version_deletion;
 pub mod keys;
 pub mod replicas;
 pub mod retry;
+pub mod secret_generation;
+pub mod secret_rules;
+pub mod secret_version_deletion;
 pub mod secrets;
 pub mod seed;
 pub mod state;
@@ -53,6 +56,9 @@ pub enum Error {
     /// the same OCID already exists, this operation returns … 409").
     #[error("already exists: {0}")]
     AlreadyExists(String),
+    /// An Oracle-defined limit would be exceeded (400 `LimitExceeded`).
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
     /// A resource named in the body (not the URI) does not exist.
     #[error("related resource not found: {0}")]
     RelatedNotFound(String),

@@ -484,6 +484,10 @@ fn seed_secret(
         time_created: now,
         time_of_deletion: None,
         tags: Tags::default(),
+        rules: Default::default(),
+        generation: None,
+        is_auto_generation_enabled: false,
+        time_of_current_version_expiry: None,
         etag: new_etag(),
     };
     secrets::save(tx, &secret)?;

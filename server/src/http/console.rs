@@ -288,7 +288,7 @@ async fn versions(
             let Some(secret) = domain::secrets::find(tx, &secret_id, now)? else {
                 return Ok(None);
             };
-            let versions = domain::secrets::versions(tx, &secret_id)?;
+            let versions = domain::secrets::visible_versions(tx, &secret_id, now)?;
             Ok::<_, domain::Error>(Some((secret, versions)))
         })
         .await?
@@ -303,6 +303,7 @@ async fn versions(
                 "name": v.name,
                 "stages": v.stages,
                 "timeCreated": format_time(v.time_created),
+                "timeOfDeletion": v.time_of_deletion.map(format_time),
                 "keyVersionId": v.key_version_id,
             })
         })

@@ -453,6 +453,8 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         GetSecretVersion => secrets::get_secret_version(app, ctx).await,
         ScheduleSecretDeletion => secrets::schedule_secret_deletion(app, ctx).await,
         CancelSecretDeletion => secrets::cancel_secret_deletion(app, ctx).await,
+        ScheduleSecretVersionDeletion => secrets::schedule_secret_version_deletion(app, ctx).await,
+        CancelSecretVersionDeletion => secrets::cancel_secret_version_deletion(app, ctx).await,
         GetSecretBundle => secret_bundles::get_secret_bundle(app, ctx).await,
         GetSecretBundleByName => secret_bundles::get_secret_bundle_by_name(app, ctx).await,
         ListSecretBundleVersions => secret_bundles::list_secret_bundle_versions(app, ctx).await,

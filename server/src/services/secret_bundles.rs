@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::common::{self, ser_time};
+use super::common::{self, ser_opt_time, ser_time};
 use super::{Ctx, Reply};
 use crate::crypto::B64;
 use crate::domain::secrets::{self, BundleSource, Selector, Stage};
@@ -35,6 +35,11 @@ struct SecretBundle {
     #[serde(serialize_with = "ser_time")]
     time_created: OffsetDateTime,
     stages: Vec<Stage>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_expiry: Option<OffsetDateTime>,
     secret_bundle_content: SecretBundleContentDetails,
     #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
@@ -51,6 +56,16 @@ struct SecretBundleVersionSummary {
     #[serde(serialize_with = "ser_time")]
     time_created: OffsetDateTime,
     stages: Vec<Stage>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_deletion: Option<OffsetDateTime>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_expiry: Option<OffsetDateTime>,
 }
 
 /// The version selector from `versionNumber`, `secretVersionName` or
@@ -94,6 +109,7 @@ fn bundle_reply(app: &AppState, source: BundleSource, with_etag: bool) -> Result
         version_name: source.version.name.clone(),
         time_created: source.version.time_created,
         stages: source.version.stages.clone(),
+        time_of_expiry: source.version.time_of_expiry,
         secret_bundle_content: SecretBundleContentDetails {
             content_type: "BASE64",
             content: B64.encode(&*content),
@@ -141,8 +157,11 @@ pub async fn list_secret_bundle_versions(app: &AppState, ctx: &Ctx<'_>) -> Resul
     if secret.lifecycle_state != secrets::SecretState::Active {
         return Err(ApiError::not_found());
     }
-    let id = secret.id.clone();
-    let mut all = app.store.read(move |tx| secrets::versions(tx, &id)).await?;
+    let (id, now) = (secret.id.clone(), ctx.now);
+    let mut all = app
+        .store
+        .read(move |tx| secrets::visible_versions(tx, &id, now))
+        .await?;
     if sort.descending {
         all.reverse();
     }
@@ -155,6 +174,8 @@ pub async fn list_secret_bundle_versions(app: &AppState, ctx: &Ctx<'_>) -> Resul
             version_name: v.name.clone(),
             time_created: v.time_created,
             stages: v.stages.clone(),
+            time_of_deletion: v.time_of_deletion,
+            time_of_expiry: v.time_of_expiry,
         })
         .collect();
     Ok(Reply::json(&items)?.next_page(next))

@@ -7,7 +7,13 @@ use time::OffsetDateTime;
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
 use super::{Ctx, Reply};
+use crate::domain::check_etag;
 use crate::domain::retry::idempotent;
+use crate::domain::secret_generation::{
+    BytesTemplate, GenerationContext, PassphraseTemplate, SshTemplate,
+};
+use crate::domain::secret_rules::{RuleInput, SecretRules};
+use crate::domain::secret_version_deletion;
 use crate::domain::secrets::{
     self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate,
     SecretVersion as DomainVersion, Stage,
@@ -38,13 +44,193 @@ impl std::fmt::Debug for SecretContentDetails {
 }
 
 impl SecretContentDetails {
-    fn parse(self) -> Result<NewContent, ApiError> {
+    /// The new version this asks for, or `None` when it carries no
+    /// `content`: `Base64SecretContentDetails.content` is optional in the
+    /// SDK model, and `oci vault secret update-base64` always sends
+    /// `{"contentType":"BASE64"}` even when only `--current-version-number`
+    /// or `--description` is given. Without content, `stage: CURRENT` (the
+    /// default) asks for nothing and is accepted; a `name` or
+    /// `stage: PENDING` would describe a version that is not being made, so
+    /// it is refused (400 `InvalidParameter`) rather than dropped.
+    fn parse(self) -> Result<Option<NewContent>, ApiError> {
         let SecretContentDetails::Base64 {
             content,
             name,
             stage,
         } = self;
-        Ok(NewContent::parse(content.as_deref(), name, stage)?)
+        if content.is_none() {
+            if name.is_some() || stage.is_some_and(|s| s != Stage::Current) {
+                return Err(ApiError::invalid(
+                    "secretContent.name and secretContent.stage PENDING need secretContent.content.",
+                ));
+            }
+            return Ok(None);
+        }
+        Ok(Some(NewContent::parse(content.as_deref(), name, stage)?))
+    }
+}
+
+/// `SecretRule`, polymorphic on `ruleType` (`SecretExpiryRule`,
+/// `SecretReuseRule`), as requests carry it.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "ruleType", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SecretRuleIn {
+    /// `SecretExpiryRule`.
+    #[serde(rename_all = "camelCase")]
+    SecretExpiryRule {
+        /// ISO 8601 days, `P1D`–`P90D`.
+        secret_version_expiry_interval: Option<String>,
+        /// RFC 3339, 1–365 days ahead.
+        time_of_absolute_expiry: Option<String>,
+        /// Default false.
+        is_secret_content_retrieval_blocked_on_expiry: Option<bool>,
+    },
+    /// `SecretReuseRule`.
+    #[serde(rename_all = "camelCase")]
+    SecretReuseRule {
+        /// Default false.
+        is_enforced_on_deleted_secret_versions: Option<bool>,
+    },
+}
+
+/// `SecretRule` as responses carry it (discriminator always present).
+#[derive(Debug, Serialize)]
+#[serde(tag = "ruleType", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SecretRuleOut {
+    /// `SecretExpiryRule`.
+    #[serde(rename_all = "camelCase")]
+    SecretExpiryRule {
+        /// `P<n>D`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        secret_version_expiry_interval: Option<String>,
+        /// RFC 3339.
+        #[serde(
+            serialize_with = "ser_opt_time",
+            skip_serializing_if = "Option::is_none"
+        )]
+        time_of_absolute_expiry: Option<OffsetDateTime>,
+        /// As stored (default false).
+        is_secret_content_retrieval_blocked_on_expiry: bool,
+    },
+    /// `SecretReuseRule`.
+    #[serde(rename_all = "camelCase")]
+    SecretReuseRule {
+        /// As stored (default false).
+        is_enforced_on_deleted_secret_versions: bool,
+    },
+}
+
+/// Validates a request's `secretRules` at `now` (see
+/// [`SecretRules::from_inputs`] for the limits; 400 `InvalidParameter`).
+fn parse_rules(rules: Vec<SecretRuleIn>, now: OffsetDateTime) -> Result<SecretRules, ApiError> {
+    let inputs = rules
+        .into_iter()
+        .map(|r| {
+            Ok(match r {
+                SecretRuleIn::SecretExpiryRule {
+                    secret_version_expiry_interval,
+                    time_of_absolute_expiry,
+                    is_secret_content_retrieval_blocked_on_expiry,
+                } => RuleInput::Expiry {
+                    interval: secret_version_expiry_interval,
+                    time_of_absolute_expiry: common::parse_time(
+                        "timeOfAbsoluteExpiry",
+                        time_of_absolute_expiry.as_deref(),
+                    )?,
+                    blocked: is_secret_content_retrieval_blocked_on_expiry,
+                },
+                SecretRuleIn::SecretReuseRule {
+                    is_enforced_on_deleted_secret_versions,
+                } => RuleInput::Reuse {
+                    enforced_on_deleted: is_enforced_on_deleted_secret_versions,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(SecretRules::from_inputs(inputs, now)?)
+}
+
+/// The wire form of stored rules (expiry first, as a client lists them).
+fn rules_out(rules: &SecretRules) -> Vec<SecretRuleOut> {
+    let mut out = Vec::new();
+    if let Some(e) = &rules.expiry {
+        out.push(SecretRuleOut::SecretExpiryRule {
+            secret_version_expiry_interval: e.interval_days.map(|d| format!("P{d}D")),
+            time_of_absolute_expiry: e.time_of_absolute_expiry,
+            is_secret_content_retrieval_blocked_on_expiry: e.blocked_on_expiry,
+        });
+    }
+    if let Some(r) = &rules.reuse {
+        out.push(SecretRuleOut::SecretReuseRule {
+            is_enforced_on_deleted_secret_versions: r.enforced_on_deleted,
+        });
+    }
+    out
+}
+
+/// `SecretGenerationContext` as requests carry it (polymorphic on
+/// `generationType`); validated by [`GenerationContext::validate`].
+#[derive(Debug, Deserialize)]
+#[serde(tag = "generationType", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GenerationContextIn {
+    /// `PassphraseGenerationContext`.
+    #[serde(rename_all = "camelCase")]
+    Passphrase {
+        /// `SECRETS_DEFAULT_PASSWORD` or `DBAAS_DEFAULT_PASSWORD`.
+        generation_template: PassphraseTemplate,
+        /// Characters.
+        #[serde(default, deserialize_with = "common::opt_int")]
+        passphrase_length: Option<u32>,
+        /// With `%GENERATED_PASSPHRASE%`.
+        secret_template: Option<String>,
+    },
+    /// `SshKeyGenerationContext`.
+    #[serde(rename_all = "camelCase")]
+    SshKey {
+        /// `RSA_2048`, `RSA_3072` or `RSA_4096`.
+        generation_template: SshTemplate,
+        /// With `%GENERATED_PUBLIC_KEY%` and `%GENERATED_PRIVATE_KEY%`.
+        secret_template: Option<String>,
+    },
+    /// `BytesGenerationContext`.
+    #[serde(rename_all = "camelCase")]
+    Bytes {
+        /// `BYTES_512` or `BYTES_1024`.
+        generation_template: BytesTemplate,
+        /// With `%GENERATED_BYTES%`.
+        secret_template: Option<String>,
+    },
+}
+
+impl GenerationContextIn {
+    fn validated(self) -> Result<GenerationContext, ApiError> {
+        let ctx = match self {
+            GenerationContextIn::Passphrase {
+                generation_template,
+                passphrase_length,
+                secret_template,
+            } => GenerationContext::Passphrase {
+                generation_template,
+                passphrase_length,
+                secret_template,
+            },
+            GenerationContextIn::SshKey {
+                generation_template,
+                secret_template,
+            } => GenerationContext::SshKey {
+                generation_template,
+                secret_template,
+            },
+            GenerationContextIn::Bytes {
+                generation_template,
+                secret_template,
+            } => GenerationContext::Bytes {
+                generation_template,
+                secret_template,
+            },
+        };
+        ctx.validate()?;
+        Ok(ctx)
     }
 }
 
@@ -60,7 +246,8 @@ pub struct CreateSecretDetails {
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     secret_content: Option<SecretContentDetails>,
     enable_auto_generation: Option<bool>,
-    secret_rules: Option<serde_json::Value>,
+    secret_generation_context: Option<GenerationContextIn>,
+    secret_rules: Option<Vec<SecretRuleIn>>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -74,7 +261,9 @@ pub struct UpdateSecretDetails {
     description: Option<String>,
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     secret_content: Option<SecretContentDetails>,
-    secret_rules: Option<serde_json::Value>,
+    secret_rules: Option<Vec<SecretRuleIn>>,
+    enable_auto_generation: Option<bool>,
+    secret_generation_context: Option<serde_json::Value>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -102,6 +291,15 @@ pub struct Secret {
         skip_serializing_if = "Option::is_none"
     )]
     time_of_deletion: Option<OffsetDateTime>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_current_version_expiry: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_rules: Option<Vec<SecretRuleOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_generation_context: Option<GenerationContext>,
     rotation_status: &'static str,
     is_auto_generation_enabled: bool,
     is_replica: bool,
@@ -123,15 +321,20 @@ impl Secret {
             current_version_number: (!summary).then_some(s.current_version_number),
             time_created: s.time_created,
             time_of_deletion: s.time_of_deletion,
+            time_of_current_version_expiry: s.time_of_current_version_expiry,
+            secret_rules: (!summary).then(|| rules_out(&s.rules)),
+            secret_generation_context: s.generation.clone(),
             rotation_status: "NOT_ENABLED",
-            is_auto_generation_enabled: false,
+            is_auto_generation_enabled: s.is_auto_generation_enabled,
             is_replica: false,
             tags: (&s.tags).into(),
         }
     }
 }
 
-/// `SecretVersion` (and, with `summary`, `SecretVersionSummary`).
+/// `SecretVersion` (and, with `summary`, `SecretVersionSummary`). The
+/// version's expiry is `timeOfCurrentVersionExpiry` on `SecretVersion` but
+/// `timeOfExpiry` on `SecretVersionSummary`, as the SDK models name them.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretVersion {
@@ -143,11 +346,26 @@ pub struct SecretVersion {
     stages: Vec<Stage>,
     #[serde(serialize_with = "ser_time")]
     time_created: OffsetDateTime,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_deletion: Option<OffsetDateTime>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_current_version_expiry: Option<OffsetDateTime>,
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    time_of_expiry: Option<OffsetDateTime>,
     is_content_auto_generated: bool,
 }
 
-impl From<&DomainVersion> for SecretVersion {
-    fn from(v: &DomainVersion) -> Self {
+impl SecretVersion {
+    fn new(v: &DomainVersion, summary: bool) -> Self {
         Self {
             secret_id: v.secret_id.clone(),
             version_number: v.version_number,
@@ -155,20 +373,11 @@ impl From<&DomainVersion> for SecretVersion {
             content_type: "BASE64",
             stages: v.stages.clone(),
             time_created: v.time_created,
-            is_content_auto_generated: false,
+            time_of_deletion: v.time_of_deletion,
+            time_of_current_version_expiry: if summary { None } else { v.time_of_expiry },
+            time_of_expiry: if summary { v.time_of_expiry } else { None },
+            is_content_auto_generated: v.is_content_auto_generated,
         }
-    }
-}
-
-/// `secretRules` (expiry, reuse) are not enforced by the emulator yet; a
-/// non-empty list is refused rather than silently dropped.
-fn refuse_rules(rules: Option<&serde_json::Value>) -> Result<(), ApiError> {
-    match rules {
-        None | Some(serde_json::Value::Null) => Ok(()),
-        Some(serde_json::Value::Array(list)) if list.is_empty() => Ok(()),
-        Some(_) => Err(ApiError::invalid(
-            "secretRules (SECRET_EXPIRY_RULE, SECRET_REUSE_RULE) are not emulated yet; omit them.",
-        )),
     }
 }
 
@@ -180,18 +389,71 @@ fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
 pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: CreateSecretDetails = ctx.json()?;
     ctx.known_compartment(app, &details.compartment_id)?;
-    refuse_rules(details.secret_rules.as_ref())?;
-    if details.enable_auto_generation == Some(true) {
-        return Err(ApiError::invalid(
-            "Secret auto-generation is not emulated yet; supply secretContent.",
-        ));
-    }
-    let content = details
-        .secret_content
-        .ok_or_else(|| {
-            ApiError::invalid("secretContent is required (auto-generation is not emulated yet).")
-        })?
-        .parse()?;
+    let rules = parse_rules(details.secret_rules.unwrap_or_default(), ctx.now)?;
+    let generation = details
+        .secret_generation_context
+        .map(GenerationContextIn::validated)
+        .transpose()?;
+    let auto_generation = details.enable_auto_generation == Some(true);
+    // With auto-generation, a content-less `secretContent` (what the CLI's
+    // `create-base64` always sends) may still name the generated version.
+    let (given, version_name) = match details.secret_content {
+        Some(SecretContentDetails::Base64 {
+            content: None,
+            name,
+            stage,
+        }) if auto_generation => {
+            if stage.is_some_and(|s| s != Stage::Current) {
+                return Err(ApiError::invalid(
+                    "The first version of a secret must have stage CURRENT.",
+                ));
+            }
+            if name.as_ref().is_some_and(|n| n.is_empty() || n.len() > 255) {
+                return Err(ApiError::invalid(
+                    "secretContent.name must be 1 to 255 characters.",
+                ));
+            }
+            (None, name)
+        }
+        other => (
+            other
+                .map(SecretContentDetails::parse)
+                .transpose()?
+                .flatten(),
+            None,
+        ),
+    };
+    let content = match (auto_generation, given, &generation) {
+        (true, Some(_), _) => {
+            return Err(ApiError::invalid(
+                "secretContent.content cannot be given with enableAutoGeneration: true.",
+            ))
+        }
+        (true, None, None) => {
+            return Err(ApiError::invalid(
+                "enableAutoGeneration: true needs secretGenerationContext.",
+            ))
+        }
+        (true, None, Some(generation)) => {
+            // RSA-4096 generation takes a while: off the async workers.
+            let generation = generation.clone();
+            let bytes = tokio::task::spawn_blocking(move || generation.generate())
+                .await
+                .map_err(|e| ApiError::internal(&anyhow::anyhow!("generation task: {e}")))??;
+            NewContent {
+                bytes,
+                name: version_name,
+                stage: Stage::Current,
+                auto_generated: true,
+            }
+        }
+        (false, Some(content), _) => content,
+        (false, None, _) => {
+            return Err(ApiError::invalid(
+                "secretContent.content is required unless enableAutoGeneration is true.",
+            ))
+        }
+    };
     let new = NewSecret {
         compartment_id: details.compartment_id,
         vault_id: details.vault_id,
@@ -200,6 +462,9 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         description: details.description,
         metadata: details.metadata,
         content,
+        rules,
+        generation,
+        auto_generation,
         tags: details.tags.into_tags()?,
     };
     let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
@@ -270,22 +535,37 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
 
 /// `UpdateSecret`: `PUT /20180608/secrets/{secretId}`.
 pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    // OCI checks `if-match` before it reads the body: a stale etag answers
+    // 412 whatever else the request says.
+    check_etag(ctx.if_match(), &ctx.target.secret()?.etag)?;
     let mut details: UpdateSecretDetails = ctx.json()?;
-    refuse_rules(details.secret_rules.as_ref())?;
-    if details.current_version_number.is_some()
-        && (details.secret_content.is_some() || details.secret_rules.is_some())
-    {
+    if details.enable_auto_generation.is_some() || details.secret_generation_context.is_some() {
         return Err(ApiError::invalid(
-            "currentVersionNumber cannot be combined with secretContent or secretRules in one request.",
+            "Changing enableAutoGeneration or secretGenerationContext in UpdateSecret is not emulated yet; omit them.",
         ));
     }
+    let content = details
+        .secret_content
+        .map(SecretContentDetails::parse)
+        .transpose()?
+        .flatten();
+    let given = [
+        details.current_version_number.is_some(),
+        content.is_some(),
+        details.secret_rules.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(ApiError::invalid(secrets::EXCLUSIVE_UPDATE));
+    }
+    let rules = details
+        .secret_rules
+        .map(|r| parse_rules(r, ctx.now))
+        .transpose()?;
     details.tags = details.tags.checked()?;
     let change = SecretUpdate {
         current_version_number: details.current_version_number,
-        content: details
-            .secret_content
-            .map(SecretContentDetails::parse)
-            .transpose()?,
+        content,
+        rules,
         description: details.description,
         metadata: details.metadata,
         freeform_tags: details.tags.freeform_map(),
@@ -306,13 +586,16 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
 /// (newest first by default).
 pub async fn list_secret_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["VERSION_NUMBER"])?;
-    let id = ctx.target.secret()?.id.clone();
-    let mut all = app.store.read(move |tx| secrets::versions(tx, &id)).await?;
+    let (id, now) = (ctx.target.secret()?.id.clone(), ctx.now);
+    let mut all = app
+        .store
+        .read(move |tx| secrets::visible_versions(tx, &id, now))
+        .await?;
     if sort.descending {
         all.reverse();
     }
     let (page, next) = common::paginate(all, ctx)?;
-    let items: Vec<SecretVersion> = page.iter().map(SecretVersion::from).collect();
+    let items: Vec<SecretVersion> = page.iter().map(|v| SecretVersion::new(v, true)).collect();
     Ok(Reply::json(&items)?.next_page(next))
 }
 
@@ -322,12 +605,59 @@ pub async fn get_secret_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
         .param("secretVersionNumber")
         .parse()
         .map_err(|_| ApiError::not_found())?;
-    let id = ctx.target.secret()?.id.clone();
+    let (id, now) = (ctx.target.secret()?.id.clone(), ctx.now);
     let version = app
         .store
-        .read(move |tx| secrets::version(tx, &id, number))
+        .read(move |tx| secrets::visible_version(tx, &id, number, now))
         .await?;
-    Ok(Reply::json(&SecretVersion::from(&version))?.etag(&version.etag()))
+    Ok(Reply::json(&SecretVersion::new(&version, false))?.etag(&version.etag()))
+}
+
+/// The path's `secretVersionNumber`; 404 when it is not a number.
+fn version_number(ctx: &Ctx<'_>) -> Result<u64, ApiError> {
+    ctx.param("secretVersionNumber")
+        .parse()
+        .map_err(|_| ApiError::not_found())
+}
+
+/// `ScheduleSecretVersionDeletion`:
+/// `POST /20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/scheduleDeletion`
+/// with an optional `ScheduleSecretVersionDeletionDetails` (no response
+/// body; the version's new etag). Rules in
+/// `domain::secret_version_deletion`.
+pub async fn schedule_secret_version_deletion(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
+    let number = version_number(ctx)?;
+    let details: ScheduleDeletionDetails = ctx.json_opt()?.unwrap_or_default();
+    let at = common::parse_time("timeOfDeletion", details.time_of_deletion.as_deref())?;
+    let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
+    let version = app
+        .store
+        .write(move |tx| {
+            secret_version_deletion::schedule(tx, now, &secret, number, if_match.as_deref(), at)
+        })
+        .await?;
+    Ok(Reply::empty().etag(&version.etag()))
+}
+
+/// `CancelSecretVersionDeletion`:
+/// `POST /20180608/secrets/{secretId}/version/{secretVersionNumber}/actions/cancelDeletion`
+/// (no body in either direction; the version's new etag).
+pub async fn cancel_secret_version_deletion(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
+    let number = version_number(ctx)?;
+    let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
+    let version = app
+        .store
+        .write(move |tx| {
+            secret_version_deletion::cancel(tx, now, &secret, number, if_match.as_deref())
+        })
+        .await?;
+    Ok(Reply::empty().etag(&version.etag()))
 }
 
 /// `ScheduleSecretDeletion`: `POST /20180608/secrets/{secretId}/actions/scheduleDeletion`
