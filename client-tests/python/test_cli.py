@@ -244,3 +244,10 @@ def test_cli_change_compartment_of_a_vault_and_a_key(cli, make_vault, make_key):
     assert list(cli("kms", "management", "vault", "change-compartment", "--vault-id", vault.id,
                     "--compartment-id", SECURITY)) == ["etag"]
     assert cli("kms", "management", "vault", "get", "--vault-id", vault.id)["data"]["compartment-id"] == SECURITY
+
+
+def test_cli_change_compartment_of_a_secret(cli, vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    moved = cli("vault", "secret", "change-compartment", "--secret-id", s.id, "--compartment-id", SECURITY)
+    assert moved is None or list(moved) == ["etag"]
+    assert cli("vault", "secret", "get", "--secret-id", s.id)["data"]["compartment-id"] == SECURITY

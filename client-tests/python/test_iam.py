@@ -346,3 +346,20 @@ def test_a_key_move_needs_key_move_in_both_compartments(url, admin, secrets_admi
                                  "Allow group SecretAdmins to manage keys in compartment security"]))
     assert move(SECURITY).status == 200
     assert admin.mgmt(vault).get_key(key.id).data.compartment_id == SECURITY
+
+
+def test_a_secret_move_needs_secret_move_in_both_compartments(url, admin, secrets_admin, secret_in):
+    secret = secret_in(APPS)
+    move = lambda to: secrets_admin.vaults.change_secret_compartment(
+        secret.id, oci.vault.models.ChangeSecretCompartmentDetails(compartment_id=to))
+    put_policies(url, (TENANCY, ["Allow group SecretAdmins to manage secret-family in compartment apps"]))
+    err = expect_service_error(400, "RelatedResourceNotAuthorizedOrNotFound", move, SECURITY)
+    checks = decision_of(err)["checks"]
+    assert ("SECRET_MOVE", SECURITY) in [(c["permission"], c["target"]["compartmentId"]) for c in checks], checks
+    assert admin.vaults.get_secret(secret.id).data.compartment_id == APPS
+    put_policies(url, (TENANCY, ["Allow group SecretAdmins to manage secret-family in compartment security"]))
+    expect_service_error(404, "NotAuthorizedOrNotFound", move, SECURITY)
+    put_policies(url, (TENANCY, ["Allow group SecretAdmins to manage secret-family in compartment apps",
+                                 "Allow group SecretAdmins to manage secret-family in compartment security"]))
+    assert move(SECURITY).status == 200
+    assert admin.vaults.get_secret(secret.id).data.compartment_id == SECURITY

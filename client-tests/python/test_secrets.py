@@ -363,3 +363,36 @@ def test_concurrent_updates_of_one_secret_all_land_through_the_sdk_retry(oci_con
     assert sorted(stages) == list(range(1, last + 1))
     assert [n for n, st in stages.items() if "CURRENT" in st] == [last]
     assert reader.get_secret(s.id).data.current_version_number == last
+
+
+SECURITY = "ocid1.compartment.oc1..aaaaaaaaemulatorsecurity00000000000000000000000000000000001"
+
+
+def test_change_secret_compartment_moves_the_secret_and_keeps_its_versions(vaults_client, secrets_client,
+                                                                           vault, aes_key, secret):
+    s, _ = secret(vault, aes_key, content=b"moved along")
+    resp = vaults_client.change_secret_compartment(
+        s.id, oci.vault.models.ChangeSecretCompartmentDetails(compartment_id=SECURITY))
+    assert (resp.status, resp.data) == (200, None)
+    assert resp.headers["etag"]
+    moved = vaults_client.get_secret(s.id).data
+    assert (moved.compartment_id, moved.lifecycle_state, moved.vault_id) == (SECURITY, "ACTIVE", vault.id)
+    assert moved.current_version_number == s.current_version_number
+    assert s.id not in {x.id for x in list_all(vaults_client.list_secrets, COMPARTMENT_ID)}
+    assert s.id in {x.id for x in list_all(vaults_client.list_secrets, SECURITY)}
+    bundle = secrets_client.get_secret_bundle(s.id).data
+    assert unb64(bundle.secret_bundle_content.content) == b"moved along"
+
+
+def test_change_secret_compartment_refusals_change_nothing(vaults_client, vault, aes_key, secret):
+    s, _ = secret(vault, aes_key)
+    move = vaults_client.change_secret_compartment
+    expect_service_error(400, "RelatedResourceNotAuthorizedOrNotFound", move, s.id,
+                         oci.vault.models.ChangeSecretCompartmentDetails(
+                             compartment_id="ocid1.compartment.oc1..aaaaaaaanope"))
+    expect_service_error(412, "NoEtagMatch", move, s.id,
+                         oci.vault.models.ChangeSecretCompartmentDetails(compartment_id=SECURITY), if_match="stale")
+    vaults_client.schedule_secret_deletion(s.id, oci.vault.models.ScheduleSecretDeletionDetails())
+    expect_service_error(409, "IncorrectState", move, s.id,
+                         oci.vault.models.ChangeSecretCompartmentDetails(compartment_id=SECURITY))
+    assert vaults_client.get_secret(s.id).data.compartment_id == COMPARTMENT_ID

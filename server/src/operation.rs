@@ -660,7 +660,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20180608/secrets/{secretId}/actions/changeCompartment",
         permissions: &["SECRET_MOVE", "SECRET_UPDATE"],
         resource_type: "secrets",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CreateSecret,
@@ -929,7 +929,8 @@ pub fn percent_decode(s: &str) -> Option<String> {
 /// - `ListVaults`, `ListKeys`, `ListSecrets`, `RestoreVaultFromFile`,
 ///   `RestoreVaultFromObjectStore`: the query's `compartmentId`;
 /// - `CreateVault`, `CreateKey`, `ImportKey`: the body's `compartmentId`;
-/// - `ChangeVaultCompartment`, `ChangeKeyCompartment`: the body's
+/// - `ChangeVaultCompartment`, `ChangeKeyCompartment`,
+///   `ChangeSecretCompartment`: the body's
 ///   `compartmentId`, the compartment the resource moves into;
 /// - `CreateSecret`: the body's `compartmentId`, `vaultId`, `keyId` and
 ///   `secretName`;
@@ -1029,7 +1030,12 @@ impl Named {
             | RestoreVaultFromObjectStore => {
                 named.compartment_id = from_query("compartmentId");
             }
-            CreateVault | CreateKey | ImportKey | ChangeVaultCompartment | ChangeKeyCompartment => {
+            CreateVault
+            | CreateKey
+            | ImportKey
+            | ChangeVaultCompartment
+            | ChangeKeyCompartment
+            | ChangeSecretCompartment => {
                 named.compartment_id = text(from_body().compartment_id);
             }
             CreateSecret => {

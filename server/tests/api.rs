@@ -1224,6 +1224,12 @@ async fn every_implemented_operation_resolves_its_target() {
         ),
         (
             "POST",
+            format!("/20180608/secrets/{s}/actions/changeCompartment"),
+            Some(in_apps.clone()),
+            "SC",
+        ),
+        (
+            "POST",
             format!("/20180608/vaults/{v}/actions/backup"),
             None,
             "V",

@@ -1,7 +1,8 @@
-//! Moving vaults and keys between compartments of the tenancy, after the
-//! `ChangeVaultCompartment` and `ChangeKeyCompartment` docstrings of the
-//! `oci` Python SDK (`oci/key_management/kms_vault_client.py`,
-//! `kms_management_client.py`): the resource keeps its OCID, endpoints,
+//! Moving vaults, keys and secrets between compartments of the tenancy,
+//! after the `ChangeVaultCompartment`, `ChangeKeyCompartment` and
+//! `ChangeSecretCompartment` docstrings of the `oci` Python SDK
+//! (`oci/key_management/kms_vault_client.py`, `kms_management_client.py`,
+//! `oci/vault/vaults_client.py`): the resource keeps its OCID, endpoints,
 //! versions and state; only `compartmentId` changes, so listing the old
 //! compartment no longer shows it. A vault moves alone (its keys and
 //! secrets keep their compartments, as they are resources of their own); a
@@ -13,6 +14,7 @@
 use rusqlite::{params, Transaction};
 
 use super::keys::{self, Key, KeyState};
+use super::secrets::{self, Secret};
 use super::vaults::{self, Vault};
 use super::{new_etag, Result};
 
@@ -34,6 +36,27 @@ pub fn move_vault(
     vault.etag = new_etag();
     vaults::save(tx, &vault)?;
     Ok(vault)
+}
+
+/// `ChangeSecretCompartment`: the secret must be `ACTIVE` (409
+/// `IncorrectState` otherwise; a secret pending deletion stays where it
+/// is); its versions have no compartment of their own. Moving it to the
+/// compartment it is in already changes nothing.
+pub fn move_secret(
+    tx: &Transaction<'_>,
+    mut secret: Secret,
+    if_match: Option<&str>,
+    compartment_id: String,
+) -> Result<Secret> {
+    secrets::for_change(tx, &secret, if_match)?;
+    secret.ensure_active("moved to another compartment")?;
+    if secret.compartment_id == compartment_id {
+        return Ok(secret);
+    }
+    secret.compartment_id = compartment_id;
+    secret.etag = new_etag();
+    secrets::save(tx, &secret)?;
+    Ok(secret)
 }
 
 /// `ChangeKeyCompartment`: the key must be `ENABLED` or `DISABLED` (409

@@ -105,13 +105,16 @@ fn role_rank(role: Role) -> u8 {
 }
 
 /// Whether `operation` moves its resource into the compartment it names
-/// (`ChangeVaultCompartment`, `ChangeKeyCompartment`): its permission is
+/// (`ChangeVaultCompartment`, `ChangeKeyCompartment`,
+/// `ChangeSecretCompartment`): its permission is
 /// then needed on the resource where it is *and* in the compartment it goes
 /// to (OCI "Moving Resources to a Different Compartment").
 fn moves(operation: Operation) -> bool {
     matches!(
         operation,
-        Operation::ChangeVaultCompartment | Operation::ChangeKeyCompartment
+        Operation::ChangeVaultCompartment
+            | Operation::ChangeKeyCompartment
+            | Operation::ChangeSecretCompartment
     )
 }
 

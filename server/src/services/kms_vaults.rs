@@ -51,7 +51,8 @@ pub struct ScheduleDeletionDetails {
     pub time_of_deletion: Option<String>,
 }
 
-/// `ChangeVaultCompartmentDetails` (also `ChangeKeyCompartmentDetails`:
+/// `ChangeVaultCompartmentDetails` (also `ChangeKeyCompartmentDetails` and
+/// `ChangeSecretCompartmentDetails`:
 /// the same one field).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -431,6 +431,7 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         ScheduleKeyDeletion => kms_management::schedule_key_deletion(app, ctx).await,
         CancelKeyDeletion => kms_management::cancel_key_deletion(app, ctx).await,
         ChangeKeyCompartment => kms_management::change_key_compartment(app, ctx).await,
+        ChangeSecretCompartment => secrets::change_secret_compartment(app, ctx).await,
         CreateKeyVersion => kms_management::create_key_version(app, ctx).await,
         ListKeyVersions => kms_management::list_key_versions(app, ctx).await,
         GetKeyVersion => kms_management::get_key_version(app, ctx).await,

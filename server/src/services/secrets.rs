@@ -683,3 +683,27 @@ pub async fn cancel_secret_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Rep
         .await?;
     Ok(Reply::empty().etag(&secret.etag))
 }
+
+/// `ChangeSecretCompartment`:
+/// `POST /20180608/secrets/{secretId}/actions/changeCompartment` with
+/// `ChangeSecretCompartmentDetails` (`compartmentId`); 200 with no body and
+/// the new etag. IAM has checked `SECRET_MOVE`/`SECRET_UPDATE` where the
+/// secret is and in the destination (denied there, or not a compartment of
+/// the tenancy: 400 `RelatedResourceNotAuthorizedOrNotFound`).
+pub async fn change_secret_compartment(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let details: super::kms_vaults::ChangeCompartmentDetails = ctx.json()?;
+    ctx.known_destination(app, &details.compartment_id)?;
+    let (secret, if_match) = ctx.for_write(ctx.target.secret())?;
+    let secret = app
+        .store
+        .write(move |tx| {
+            crate::domain::compartments::move_secret(
+                tx,
+                secret,
+                if_match.as_deref(),
+                details.compartment_id,
+            )
+        })
+        .await?;
+    Ok(Reply::empty().etag(&secret.etag))
+}
