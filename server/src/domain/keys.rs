@@ -476,12 +476,7 @@ pub fn new_version(
     origin: Origin,
 ) -> Result<KeyVersion> {
     let id = new_ocid(OcidKind::KeyVersion, region);
-    let mut version = insert_version(tx, keyring, now, id, key, material)?;
-    if origin != Origin::Internal {
-        version.origin = origin;
-        update_version(tx, &version)?;
-    }
-    Ok(version)
+    insert(tx, keyring, now, id, key, material, origin, None)
 }
 
 /// Adds key version `id` with the given material (sealed under the root
@@ -495,6 +490,22 @@ pub fn insert_version(
     key: &Key,
     material: &[u8],
 ) -> Result<KeyVersion> {
+    insert(tx, keyring, now, id, key, material, Origin::Internal, None)
+}
+
+/// [`insert_version`] with the version's `origin` and the tags an import
+/// carried, written once.
+#[allow(clippy::too_many_arguments)]
+fn insert(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    now: OffsetDateTime,
+    id: String,
+    key: &Key,
+    material: &[u8],
+    origin: Origin,
+    tags: Option<Tags>,
+) -> Result<KeyVersion> {
     let public_key = key.key_shape.public_key(material)?;
     let sealed = keyring.root().seal_material(&id, material)?;
     let version = KeyVersion {
@@ -507,8 +518,8 @@ pub fn insert_version(
         time_of_deletion: None,
         sealed_material: B64.encode(sealed),
         public_key,
-        origin: Origin::Internal,
-        tags: None,
+        origin,
+        tags,
         is_auto_rotated: false,
         restored_from_key_version_id: None,
     };
@@ -736,9 +747,13 @@ pub fn cancel_deletion(
     Ok(key)
 }
 
-/// `CreateKeyVersion` (rotation): the key must be `ENABLED`; the new version,
-/// of `material` (from [`KeyShape::generate`]), becomes `currentKeyVersion`.
-/// Older versions keep decrypting and verifying.
+/// `CreateKeyVersion` (rotation) and `ImportKeyVersion`: the key must be
+/// `ENABLED`; the new version, of `material` (from [`KeyShape::generate`],
+/// or imported and already checked against the key's shape), becomes
+/// `currentKeyVersion`, with `origin` `INTERNAL` or `EXTERNAL` and the tags
+/// an import carried (kept on the version; the `KeyVersion` model returns
+/// none). Older versions keep decrypting and verifying.
+#[allow(clippy::too_many_arguments)]
 pub fn rotate(
     tx: &Transaction<'_>,
     keyring: &Keyring,
@@ -746,35 +761,13 @@ pub fn rotate(
     region: &str,
     mut key: Key,
     material: &[u8],
+    origin: Origin,
+    tags: Option<Tags>,
 ) -> Result<KeyVersion> {
     ensure_fresh(tx, &KEYS, &key.id, &key.etag)?;
     key.ensure_usable()?;
-    let version = new_version(tx, keyring, now, region, &key, material, Origin::Internal)?;
-    key.current_key_version = version.id.clone();
-    key.etag = new_etag();
-    save(tx, &key)?;
-    Ok(version)
-}
-
-/// `ImportKeyVersion`: like `CreateKeyVersion`, with imported `material`
-/// (already checked against the key's shape) and origin `EXTERNAL`; the
-/// request's tags are kept on the version.
-pub fn import_version(
-    tx: &Transaction<'_>,
-    keyring: &Keyring,
-    now: OffsetDateTime,
-    region: &str,
-    mut key: Key,
-    material: &[u8],
-    tags: Tags,
-) -> Result<KeyVersion> {
-    ensure_fresh(tx, &KEYS, &key.id, &key.etag)?;
-    key.ensure_usable()?;
-    let mut version = new_version(tx, keyring, now, region, &key, material, Origin::External)?;
-    if tags != Tags::default() {
-        version.tags = Some(tags);
-        update_version(tx, &version)?;
-    }
+    let id = new_ocid(OcidKind::KeyVersion, region);
+    let version = insert(tx, keyring, now, id, &key, material, origin, tags)?;
     key.current_key_version = version.id.clone();
     key.etag = new_etag();
     save(tx, &key)?;

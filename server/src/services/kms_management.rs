@@ -571,6 +571,18 @@ pub async fn cancel_key_deletion(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply,
 /// `CreateKeyVersion`: `POST /20180608/keys/{keyId}/keyVersions` (rotation).
 pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let material = new_material(ctx.target.key()?.key_shape).await?;
+    add_current_version(app, ctx, material, Origin::Internal, None).await
+}
+
+/// The write CreateKeyVersion and ImportKeyVersion share: `material` as the
+/// key's new current version (`keys::rotate`), `opc-retry-token` honoured.
+async fn add_current_version(
+    app: &AppState,
+    ctx: &Ctx<'_>,
+    material: KeyBytes,
+    origin: Origin,
+    tags: Option<crate::domain::Tags>,
+) -> Result<Reply, ApiError> {
     let (key, now, region, scope) = (
         ctx.target.key()?.clone(),
         ctx.now,
@@ -587,7 +599,18 @@ pub async fn create_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, 
                 scope.as_deref(),
                 now,
                 |tx, version_id| keys::version(tx, &key_id, version_id),
-                |tx| keys::rotate(tx, &state.keyring, now, &region, key, &material),
+                |tx| {
+                    keys::rotate(
+                        tx,
+                        &state.keyring,
+                        now,
+                        &region,
+                        key,
+                        &material,
+                        origin,
+                        tags,
+                    )
+                },
                 |v| &v.id,
             )
         })
@@ -815,26 +838,11 @@ pub async fn import_key(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError
 /// new current version of the caller's material (origin `EXTERNAL`).
 pub async fn import_key_version(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let details: ImportKeyVersionDetails = ctx.json()?;
-    let key = ctx.target.key()?.clone();
     let tags = details.tags.into_tags()?;
-    let material = unwrapped(app, ctx, details.wrapped_import_key, key.key_shape).await?;
-    let (now, region, scope) = (ctx.now, ctx.region_name(app).to_owned(), ctx.retry_scope());
-    let state = app.clone();
-    let version = app
-        .store
-        .write(move |tx| {
-            let key_id = key.id.clone();
-            idempotent(
-                tx,
-                scope.as_deref(),
-                now,
-                |tx, version_id| keys::version(tx, &key_id, version_id),
-                |tx| keys::import_version(tx, &state.keyring, now, &region, key, &material, tags),
-                |v| &v.id,
-            )
-        })
-        .await?;
-    version_reply(ctx, &version)
+    let shape = ctx.target.key()?.key_shape;
+    let material = unwrapped(app, ctx, details.wrapped_import_key, shape).await?;
+    let tags = (tags != crate::domain::Tags::default()).then_some(tags);
+    add_current_version(app, ctx, material, Origin::External, tags).await
 }
 
 /// `ChangeKeyCompartment`: `POST /20180608/keys/{keyId}/actions/changeCompartment`.
