@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 
 use super::keys::{self, Algorithm, Key, KeyVersion};
 use super::secret_generation::GenerationContext;
+use super::secret_replication::{self, ReplicationConfig};
 use super::secret_rules::SecretRules;
 use super::vaults::Vault;
 use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
@@ -123,6 +124,13 @@ pub struct Secret {
     /// the rules (kept in step whenever the current version or rules change).
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub time_of_current_version_expiry: Option<OffsetDateTime>,
+    /// The secret's own region: its vault's (`None`: the emulator's own
+    /// `--region`; every secret made before regions were served).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `replicationConfig` (`None`: not replicated).
+    #[serde(default)]
+    pub replication: Option<ReplicationConfig>,
     /// The current etag.
     pub etag: String,
 }
@@ -315,6 +323,8 @@ pub struct NewSecret {
     pub generation: Option<GenerationContext>,
     /// `enableAutoGeneration`.
     pub auto_generation: bool,
+    /// `replicationConfig` as given (checked by [`create`]).
+    pub replication: Option<ReplicationConfig>,
     /// Tags.
     pub tags: Tags,
 }
@@ -336,6 +346,9 @@ pub struct SecretUpdate {
     pub freeform_tags: Option<serde_json::Map<String, serde_json::Value>>,
     /// `definedTags`.
     pub defined_tags: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `replicationConfig`: replaces the secret's (no targets: replication
+    /// off, and every replica goes).
+    pub replication: Option<ReplicationConfig>,
 }
 
 /// The message when more than one of `currentVersionNumber`,
@@ -390,7 +403,7 @@ pub fn save_version(tx: &Transaction<'_>, version: &SecretVersion) -> Result<()>
 
 /// The key a secret's content is wrapped with: it must be in the secret's
 /// vault, be AES, and be `ENABLED`. Returns its current version.
-fn usable_key(tx: &Transaction<'_>, vault_id: &str, key: &Key) -> Result<KeyVersion> {
+pub(super) fn usable_key(tx: &Transaction<'_>, vault_id: &str, key: &Key) -> Result<KeyVersion> {
     let key_id = &key.id;
     if key.vault_id != vault_id {
         return Err(Error::InvalidParameter(format!(
@@ -512,19 +525,23 @@ pub fn create(
     })?;
     ensure_fresh(tx, &store::KEYS, &key.id, &key.etag)?;
     let key_version = usable_key(tx, &vault.id, key)?;
-    let taken: Option<String> = tx
-        .query_row(
-            "SELECT id FROM secrets WHERE vault_id = ?1 AND name = ?2",
-            params![vault.id, new.secret_name],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if taken.is_some() {
+    if secret_replication::name_taken(tx, &vault.id, &new.secret_name, None)? {
         return Err(Error::InvalidParameter(format!(
             "A secret named {} already exists in vault {}; secret names are unique per vault.",
             new.secret_name, vault.id
         )));
     }
+    let replication = match new.replication {
+        Some(config) => secret_replication::validate(
+            tx,
+            now,
+            vault.region.as_deref(),
+            &new.secret_name,
+            None,
+            config,
+        )?,
+        None => None,
+    };
     let id = new_ocid(OcidKind::Secret, region);
     let mut version = seal_content(keyring, &key_version, &id, 1, &new.content, now)?;
     version.stages = vec![Stage::Current, Stage::Latest];
@@ -546,6 +563,8 @@ pub fn create(
         rules: new.rules,
         generation: new.generation,
         is_auto_generation_enabled: new.auto_generation,
+        region: vault.region.clone(),
+        replication,
         etag: new_etag(),
     };
     save(tx, &secret)?;
@@ -583,15 +602,18 @@ pub fn find_by_name(
     }
 }
 
-/// `ListSecrets`: a compartment's secrets, filtered by exact `name` and
-/// `vaultId` when given.
+/// `ListSecrets`: a compartment's secrets as `region` (`None`: the
+/// emulator's own) sees them, each with the replication target it is seen
+/// through (`None`: its own region), filtered by exact `name` and by
+/// `vaultId` (a replica's vault is its target vault) when given.
 pub fn list(
     tx: &Transaction<'_>,
     compartment_id: &str,
+    region: Option<&str>,
     name: Option<&str>,
     vault_id: Option<&str>,
     now: OffsetDateTime,
-) -> Result<Vec<Secret>> {
+) -> Result<Vec<(Secret, Option<secret_replication::ReplicationTarget>)>> {
     let secrets: Vec<Secret> = store::query_docs(
         tx,
         "SELECT doc FROM secrets WHERE compartment_id = ?1",
@@ -600,8 +622,15 @@ pub fn list(
     Ok(secrets
         .into_iter()
         .map(|s| s.settle(now))
-        .filter(|s| {
-            name.is_none_or(|n| s.secret_name == n) && vault_id.is_none_or(|v| s.vault_id == v)
+        .filter_map(|s| {
+            let replica = match secret_replication::view(&s, region)? {
+                secret_replication::View::Source => None,
+                secret_replication::View::Replica(t) => Some(t.clone()),
+            };
+            let seen_vault = replica.as_ref().map_or(&s.vault_id, |t| &t.vault_id);
+            let keep =
+                name.is_none_or(|n| s.secret_name == n) && vault_id.is_none_or(|v| seen_vault == v);
+            keep.then_some((s, replica))
         })
         .collect())
 }
@@ -746,6 +775,16 @@ pub fn update(
     ];
     if given.iter().filter(|g| **g).count() > 1 {
         return Err(Error::InvalidParameter(EXCLUSIVE_UPDATE.into()));
+    }
+    if let Some(config) = change.replication {
+        secret.replication = secret_replication::validate(
+            tx,
+            now,
+            secret.region.as_deref(),
+            &secret.secret_name,
+            Some(&secret.id),
+            config,
+        )?;
     }
     let mut all = versions(tx, &secret.id)?;
     if let Some(rules) = change.rules {

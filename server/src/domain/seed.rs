@@ -488,6 +488,8 @@ fn seed_secret(
         generation: None,
         is_auto_generation_enabled: false,
         time_of_current_version_expiry: None,
+        region: vault.region.clone(),
+        replication: None,
         etag: new_etag(),
     };
     secrets::save(tx, &secret)?;

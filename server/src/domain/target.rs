@@ -8,6 +8,7 @@
 //! (`GetSecret` and every bundle read answer 404), so it is absent here.
 
 use super::keys::Key;
+use super::secret_replication::ReplicationTarget;
 use super::secrets::Secret;
 use super::vaults::Vault;
 use super::{Error, Result};
@@ -28,6 +29,10 @@ pub struct Target {
     /// The secret: by `secretId`, or by `secretName` in `vaultId` for
     /// `GetSecretBundleByName`.
     pub secret: Option<Secret>,
+    /// The replication target through which the request's region sees the
+    /// secret (`None`: the secret's own region, or no secret). The secret
+    /// itself is always the source as stored: a replica is a view of it.
+    pub secret_replica: Option<ReplicationTarget>,
     /// `CreateSecret`'s `secretName` (the policy variable
     /// `target.secret.name` of a secret not created yet).
     pub new_secret_name: Option<String>,

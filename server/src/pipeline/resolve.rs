@@ -12,7 +12,9 @@ use rusqlite::Transaction;
 use time::OffsetDateTime;
 
 use crate::domain::target::Target;
-use crate::domain::{backup, key_rotation, keys, replicas, secrets, vaults, Result};
+use crate::domain::{
+    backup, key_rotation, keys, replicas, secret_replication, secrets, vaults, Result,
+};
 use crate::iam::authz::{Resource, Targets};
 use crate::operation::{Named, Operation};
 use crate::state::AppState;
@@ -69,8 +71,9 @@ pub async fn resolve_settled(app: &AppState, named: &Named, now: OffsetDateTime)
 /// no vault leaves vault and key absent, so every call there answers 404.
 ///
 /// A vault exists only in its own region and its replica's
-/// (`domain::replicas::view`): in any other region it is absent, like a
-/// vault that was never created.
+/// (`domain::replicas::view`), a secret only in its own region and its
+/// replication targets' (`domain::secret_replication::view`): in any other
+/// region they are absent, like a resource that was never created.
 ///
 /// # Errors
 /// A store failure only; what does not exist is absent, not an error.
@@ -94,14 +97,30 @@ pub fn resolve(tx: &Transaction<'_>, named: &Named, now: OffsetDateTime) -> Resu
     };
     let secret = match (&named.secret_id, &named.vault_id, &named.secret_name) {
         (Some(id), _, _) => secrets::find(tx, id, now)?,
-        (None, Some(vault_id), Some(name)) => secrets::find_by_name(tx, vault_id, name, now)?,
+        (None, Some(vault_id), Some(name)) => match secrets::find_by_name(tx, vault_id, name, now)?
+        {
+            Some(secret) => Some(secret),
+            None => secret_replication::find_replica_by_name(tx, vault_id, name, region, now)?,
+        },
         _ => None,
+    };
+    let (secret, secret_replica) = match secret {
+        Some(s) => match secret_replication::view(&s, region) {
+            Some(secret_replication::View::Source) => (Some(s), None),
+            Some(secret_replication::View::Replica(t)) => {
+                let t = t.clone();
+                (Some(s), Some(t))
+            }
+            None => (None, None),
+        },
+        None => (None, None),
     };
     Ok(Target {
         compartment_id: named.compartment_id.clone(),
         vault,
         key,
         secret,
+        secret_replica,
         new_secret_name: named.new_secret_name.clone(),
     })
 }
@@ -138,7 +157,11 @@ pub fn iam_targets(target: &Target) -> Targets {
             id: s.id.clone(),
             compartment_id: s.compartment_id.clone(),
             name: Some(s.secret_name.clone()),
-            vault_id: Some(s.vault_id.clone()),
+            // At a replica region the secret is in the target vault.
+            vault_id: Some(match &target.secret_replica {
+                Some(replica) => replica.vault_id.clone(),
+                None => s.vault_id.clone(),
+            }),
         }),
         new_secret_name: target.new_secret_name.clone(),
     }

@@ -94,12 +94,16 @@ fn served_at(service: Service, endpoint: &Endpoint) -> bool {
 
 /// Whether `operation` is served under another region's prefix
 /// (`/regions/<region>/…`): the KMS APIs are, since a vault and its replica
-/// live in different regions; secret management and retrieval are served in
-/// the emulator's own region only.
+/// live in different regions, and so are secret management and retrieval,
+/// since a secret lives in its vault's region and its replicas in theirs.
 pub fn served_in_other_regions(operation: Operation) -> bool {
     matches!(
         operation.service(),
-        Service::KmsVault | Service::KmsManagement | Service::KmsCrypto
+        Service::KmsVault
+            | Service::KmsManagement
+            | Service::KmsCrypto
+            | Service::VaultSecrets
+            | Service::Secrets
     )
 }
 

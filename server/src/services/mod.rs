@@ -395,11 +395,42 @@ fn refuse_writes_at_replica(ctx: &Ctx<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Refuses a write to a secret addressed to one of its replica regions
+/// (Oracle's "Replicating Secrets": "the replica is read-only"), unless the
+/// source's `replicationConfig.isWriteForwardEnabled`: then the write goes
+/// on, and acts on the source, which the replica is a view of. Refused: 409
+/// `Conflict`, as at a vault's replica (OCI's code is not documented).
+fn refuse_writes_at_secret_replica(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    let (Some(secret), Some(_)) = (&ctx.target.secret, &ctx.target.secret_replica) else {
+        return Ok(());
+    };
+    let forwarding = secret
+        .replication
+        .as_ref()
+        .is_some_and(|c| c.is_write_forward_enabled);
+    // Secret management's writes; bundle reads (`GetSecretBundleByName` is
+    // a POST) are served at every replica.
+    let write = ctx.operation.service() == crate::operation::Service::VaultSecrets
+        && ctx.operation.spec().method != axum::http::Method::GET;
+    if write && !forwarding {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "Secret {} is a read-only replica in this region and write forwarding is off; {} is served in the source secret's region.",
+                secret.id,
+                ctx.operation.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Calls the handler of `ctx.operation` (after refusing management writes
-/// at a vault's replica).
+/// at a vault's replica and writes at a secret's replica).
 pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     use Operation::*;
     refuse_writes_at_replica(ctx)?;
+    refuse_writes_at_secret_replica(ctx)?;
     match ctx.operation {
         CreateVault => kms_vaults::create_vault(app, ctx).await,
         GetVault => kms_vaults::get_vault(app, ctx).await,

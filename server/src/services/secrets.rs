@@ -12,6 +12,7 @@ use crate::domain::retry::idempotent;
 use crate::domain::secret_generation::{
     BytesTemplate, GenerationContext, PassphraseTemplate, SshTemplate,
 };
+use crate::domain::secret_replication::{ReplicationConfig, ReplicationTarget};
 use crate::domain::secret_rules::{RuleInput, SecretRules};
 use crate::domain::secret_version_deletion;
 use crate::domain::secrets::{
@@ -234,6 +235,81 @@ impl GenerationContextIn {
     }
 }
 
+/// `ReplicationConfig` as sent: `replicationTargets` (required) and
+/// `isWriteForwardEnabled` (default false).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationConfigIn {
+    replication_targets: Vec<ReplicationTargetIn>,
+    is_write_forward_enabled: Option<bool>,
+}
+
+/// `ReplicationTarget` as sent; all three fields required.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationTargetIn {
+    target_key_id: String,
+    target_region: String,
+    target_vault_id: String,
+}
+
+impl ReplicationConfigIn {
+    /// The configuration with each `targetRegion` checked against the
+    /// tenancy's regions (400 `InvalidParameter` for any other name) and
+    /// the emulator's own region stored as `None`. Vaults, keys and names
+    /// are checked in the write (`domain::secret_replication::validate`).
+    fn checked(self, app: &AppState) -> Result<ReplicationConfig, ApiError> {
+        let targets = self
+            .replication_targets
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if !app.tenancy.has_region(&t.target_region) {
+                    return Err(ApiError::invalid(format!(
+                        "replicationConfig.replicationTargets[{i}].targetRegion {} is not a region of this tenancy (see the tenancy file's regions).",
+                        t.target_region
+                    )));
+                }
+                Ok(ReplicationTarget {
+                    region: (t.target_region != app.config.region).then_some(t.target_region),
+                    vault_id: t.target_vault_id,
+                    key_id: t.target_key_id,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ReplicationConfig {
+            targets,
+            is_write_forward_enabled: self.is_write_forward_enabled.unwrap_or(false),
+        })
+    }
+}
+
+/// `ReplicationConfig` on the wire.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReplicationConfigOut {
+    replication_targets: Vec<ReplicationTargetOut>,
+    is_write_forward_enabled: bool,
+}
+
+/// `ReplicationTarget` on the wire.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReplicationTargetOut {
+    target_key_id: String,
+    target_region: String,
+    target_vault_id: String,
+}
+
+/// `SourceRegionInformation`: on a replica, where its source is.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SourceRegionInformation {
+    source_key_id: String,
+    source_region: String,
+    source_vault_id: String,
+}
+
 /// `CreateSecretDetails`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -248,6 +324,7 @@ pub struct CreateSecretDetails {
     enable_auto_generation: Option<bool>,
     secret_generation_context: Option<GenerationContextIn>,
     secret_rules: Option<Vec<SecretRuleIn>>,
+    replication_config: Option<ReplicationConfigIn>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -264,6 +341,7 @@ pub struct UpdateSecretDetails {
     secret_rules: Option<Vec<SecretRuleIn>>,
     enable_auto_generation: Option<bool>,
     secret_generation_context: Option<serde_json::Value>,
+    replication_config: Option<ReplicationConfigIn>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -302,18 +380,72 @@ pub struct Secret {
     secret_generation_context: Option<GenerationContext>,
     rotation_status: &'static str,
     is_auto_generation_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replication_config: Option<ReplicationConfigOut>,
     is_replica: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_region_information: Option<SourceRegionInformation>,
     #[serde(flatten)]
     tags: TagsOut,
+    /// `systemTags`: on `SecretSummary` only, as the SDK models have it;
+    /// the emulator sets none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_tags: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// How the request's region sees a secret: at its own region (`replica`
+/// `None`), or as a replica through that replication target. `home` is the
+/// emulator's region name, for the regions stored as `None`.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    replica: Option<&'a ReplicationTarget>,
+    home: &'a str,
+}
+
+impl<'a> Side<'a> {
+    /// The side of the request's resolved secret.
+    fn of(app: &'a AppState, ctx: &'a Ctx<'_>) -> Self {
+        Self {
+            replica: ctx.target.secret_replica.as_ref(),
+            home: &app.config.region,
+        }
+    }
+
+    fn region(&self, region: &'a Option<String>) -> String {
+        region.as_deref().unwrap_or(self.home).to_owned()
+    }
 }
 
 impl Secret {
-    fn new(s: &DomainSecret, summary: bool) -> Self {
+    /// The wire shape of `s` as `side` sees it: at a replica, its vault and
+    /// key are the target's, `isReplica` is true and
+    /// `sourceRegionInformation` names the source (a replica has no
+    /// `replicationConfig` of its own).
+    fn new(s: &DomainSecret, summary: bool, side: Side<'_>) -> Self {
+        let (vault_id, key_id) = match side.replica {
+            Some(t) => (t.vault_id.clone(), t.key_id.clone()),
+            None => (s.vault_id.clone(), s.key_id.clone()),
+        };
+        let replication_config = match (side.replica, &s.replication) {
+            (None, Some(c)) => Some(ReplicationConfigOut {
+                replication_targets: c
+                    .targets
+                    .iter()
+                    .map(|t| ReplicationTargetOut {
+                        target_key_id: t.key_id.clone(),
+                        target_region: side.region(&t.region),
+                        target_vault_id: t.vault_id.clone(),
+                    })
+                    .collect(),
+                is_write_forward_enabled: c.is_write_forward_enabled,
+            }),
+            _ => None,
+        };
         Self {
             id: s.id.clone(),
             compartment_id: s.compartment_id.clone(),
-            vault_id: s.vault_id.clone(),
-            key_id: s.key_id.clone(),
+            vault_id,
+            key_id,
             secret_name: s.secret_name.clone(),
             description: s.description.clone(),
             metadata: if summary { None } else { s.metadata.clone() },
@@ -326,8 +458,15 @@ impl Secret {
             secret_generation_context: s.generation.clone(),
             rotation_status: "NOT_ENABLED",
             is_auto_generation_enabled: s.is_auto_generation_enabled,
-            is_replica: false,
+            replication_config,
+            is_replica: side.replica.is_some(),
+            source_region_information: side.replica.map(|_| SourceRegionInformation {
+                source_key_id: s.key_id.clone(),
+                source_region: side.region(&s.region),
+                source_vault_id: s.vault_id.clone(),
+            }),
             tags: (&s.tags).into(),
+            system_tags: summary.then(serde_json::Map::new),
         }
     }
 }
@@ -362,6 +501,9 @@ pub struct SecretVersion {
     )]
     time_of_expiry: Option<OffsetDateTime>,
     is_content_auto_generated: bool,
+    /// `systemTags`: on `SecretVersionSummary` only; none are set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_tags: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl SecretVersion {
@@ -377,12 +519,13 @@ impl SecretVersion {
             time_of_current_version_expiry: if summary { None } else { v.time_of_expiry },
             time_of_expiry: if summary { v.time_of_expiry } else { None },
             is_content_auto_generated: v.is_content_auto_generated,
+            system_tags: summary.then(serde_json::Map::new),
         }
     }
 }
 
-fn reply(s: &DomainSecret) -> Result<Reply, ApiError> {
-    Ok(Reply::json(&Secret::new(s, false))?.etag(&s.etag))
+fn reply(s: &DomainSecret, side: Side<'_>) -> Result<Reply, ApiError> {
+    Ok(Reply::json(&Secret::new(s, false, side))?.etag(&s.etag))
 }
 
 /// `CreateSecret`: `POST /20180608/secrets`.
@@ -454,6 +597,10 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
             ))
         }
     };
+    let replication = details
+        .replication_config
+        .map(|c| c.checked(app))
+        .transpose()?;
     let new = NewSecret {
         compartment_id: details.compartment_id,
         vault_id: details.vault_id,
@@ -465,9 +612,11 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         rules,
         generation,
         auto_generation,
+        replication,
         tags: details.tags.into_tags()?,
     };
-    let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
+    let (now, scope) = (ctx.now, ctx.retry_scope());
+    let region = ctx.region_name(app).to_owned();
     let (vault, key) = (ctx.target.vault.clone(), ctx.target.key.clone());
     let state = app.clone();
     let secret = app
@@ -487,12 +636,13 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
             )
         })
         .await?;
-    reply(&secret)
+    reply(&secret, Side::of(app, ctx))
 }
 
-/// `GetSecret`: `GET /20180608/secrets/{secretId}`.
-pub async fn get_secret(_app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
-    reply(ctx.target.secret()?)
+/// `GetSecret`: `GET /20180608/secrets/{secretId}` (at a replica region,
+/// the replica: `isReplica`, `sourceRegionInformation`).
+pub async fn get_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    reply(ctx.target.secret()?, Side::of(app, ctx))
 }
 
 /// `ListSecrets`: `GET /20180608/secrets?compartmentId=…[&name][&vaultId][&lifecycleState]`.
@@ -519,17 +669,36 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
         )));
     }
     let sort = common::sort(ctx, &["TIMECREATED", "NAME"])?;
-    let now = ctx.now;
+    let (now, region) = (ctx.now, ctx.region.clone());
     let mut all = app
         .store
-        .read(move |tx| secrets::list(tx, &compartment, name.as_deref(), vault_id.as_deref(), now))
+        .read(move |tx| {
+            secrets::list(
+                tx,
+                &compartment,
+                region.as_deref(),
+                name.as_deref(),
+                vault_id.as_deref(),
+                now,
+            )
+        })
         .await?;
     if let Some(state) = state {
-        all.retain(|s| s.lifecycle_state.as_str().eq_ignore_ascii_case(&state));
+        all.retain(|(s, _)| s.lifecycle_state.as_str().eq_ignore_ascii_case(&state));
     }
-    sort.apply(&mut all, |x| (x.time_created, &x.secret_name, &x.id));
+    sort.apply(&mut all, |x| (x.0.time_created, &x.0.secret_name, &x.0.id));
     let (page, next) = common::paginate(all, ctx)?;
-    let items: Vec<Secret> = page.iter().map(|s| Secret::new(s, true)).collect();
+    let home = app.config.region.as_str();
+    let items: Vec<Secret> = page
+        .iter()
+        .map(|(s, replica)| {
+            let side = Side {
+                replica: replica.as_ref(),
+                home,
+            };
+            Secret::new(s, true, side)
+        })
+        .collect();
     Ok(Reply::json(&items)?.next_page(next))
 }
 
@@ -570,6 +739,10 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         metadata: details.metadata,
         freeform_tags: details.tags.freeform_map(),
         defined_tags: details.tags.defined_map(),
+        replication: details
+            .replication_config
+            .map(|c| c.checked(app))
+            .transpose()?,
     };
     let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
     let state = app.clone();
@@ -579,7 +752,7 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
             secrets::update(tx, &state.keyring, now, secret, if_match.as_deref(), change)
         })
         .await?;
-    reply(&secret)
+    reply(&secret, Side::of(app, ctx))
 }
 
 /// `ListSecretVersions`: `GET /20180608/secrets/{secretId}/versions`
