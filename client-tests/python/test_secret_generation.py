@@ -157,10 +157,66 @@ def test_context_without_auto_generation_is_stored(vaults_client, secrets_client
     assert bundle_bytes(secrets_client, s.id) == b"manual"
 
 
-def test_update_refuses_generation_changes(vaults_client, secret, vault, aes_key):
-    s, _ = secret(vault, aes_key)
+def test_update_turns_generation_on_and_a_named_or_pending_version_is_generated(
+        vaults_client, secrets_client, secret, vault, aes_key, server_log):
+    s, _ = secret(vault, aes_key, content=b"manual")
     expect_service_error(400, "InvalidParameter", vaults_client.update_secret, s.id,
                          models.UpdateSecretDetails(enable_auto_generation=True))
+    unchanged = vaults_client.get_secret(s.id).data
+    assert (unchanged.is_auto_generation_enabled, unchanged.secret_generation_context) == (False, None)
+
+    on = vaults_client.update_secret(s.id, models.UpdateSecretDetails(
+        enable_auto_generation=True, secret_generation_context=passphrase("SECRETS_DEFAULT_PASSWORD", 20))).data
+    assert (on.is_auto_generation_enabled, on.current_version_number) == (True, 1)
+    assert on.secret_generation_context.passphrase_length == 20
+    assert bundle_bytes(secrets_client, s.id) == b"manual"
+
+    # Content while generation is on is refused; a content-less, unnamed CURRENT asks for nothing.
+    expect_service_error(400, "InvalidParameter", vaults_client.update_secret, s.id, models.UpdateSecretDetails(
+        secret_content=models.Base64SecretContentDetails(content_type="BASE64", content=b64(b"typed"))))
+    same = vaults_client.update_secret(s.id, models.UpdateSecretDetails(
+        description="d", secret_content=models.Base64SecretContentDetails(content_type="BASE64"))).data
+    assert same.current_version_number == 1
+
+    named = vaults_client.update_secret(s.id, models.UpdateSecretDetails(
+        secret_content=models.Base64SecretContentDetails(content_type="BASE64", name="gen-2"))).data
+    assert named.current_version_number == 2
+    version = vaults_client.get_secret_version(s.id, 2).data
+    assert (version.name, version.is_content_auto_generated, version.stages) == ("gen-2", True, ["CURRENT", "LATEST"])
+    text = bundle_bytes(secrets_client, s.id).decode("ascii")
+    assert len(text) == 20 and text not in server_log()
+
+    pending = vaults_client.update_secret(s.id, models.UpdateSecretDetails(
+        secret_content=models.Base64SecretContentDetails(content_type="BASE64", stage="PENDING"))).data
+    assert pending.current_version_number == 2
+    staged = vaults_client.get_secret_version(s.id, 3).data
+    assert (staged.stages, staged.is_content_auto_generated) == (["PENDING", "LATEST"], True)
+    assert len(unb64(secrets_client.get_secret_bundle(s.id, stage="PENDING").data
+                     .secret_bundle_content.content)) == 20
+
+    off = vaults_client.update_secret(s.id, models.UpdateSecretDetails(enable_auto_generation=False)).data
+    assert (off.is_auto_generation_enabled, off.secret_generation_context.generation_type) == (False, "PASSPHRASE")
+    typed = vaults_client.update_secret(s.id, models.UpdateSecretDetails(
+        secret_content=models.Base64SecretContentDetails(content_type="BASE64", content=b64(b"typed")))).data
+    assert typed.current_version_number == 4
+    assert bundle_bytes(secrets_client, s.id) == b"typed"
+
+
+def test_cli_update_base64_switches_generation_on(vaults_client, secrets_client, secret, vault, aes_key, base_url):
+    from test_cli import OCI_CLI
+    from support import CONFIG_FILE
+    s, _ = secret(vault, aes_key, content=b"manual")
+    cmd = [str(OCI_CLI), "--config-file", CONFIG_FILE, "--endpoint", base_url, "--no-retry", "--output", "json",
+           "vault", "secret", "update-base64", "--secret-id", s.id, "--force", "--enable-auto-generation", "true",
+           "--secret-generation-context", '{"generationType": "BYTES", "generationTemplate": "BYTES_1024"}',
+           "--secret-content-name", "generated-by-cli"]
+    env = dict(os.environ, OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING="True", SUPPRESS_LABEL_WARNING="True")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)["data"]
+    assert (data["is-auto-generation-enabled"], data["current-version-number"]) == (True, 2)
+    assert vaults_client.get_secret_version(s.id, 2).data.name == "generated-by-cli"
+    assert len(bundle_bytes(secrets_client, s.id)) == 128
 
 
 def test_cli_create_base64_with_auto_generation(vaults_client, secrets_client, vault, aes_key, base_url):

@@ -349,6 +349,11 @@ pub struct SecretUpdate {
     /// `replicationConfig`: replaces the secret's (no targets: replication
     /// off, and every replica goes).
     pub replication: Option<ReplicationConfig>,
+    /// `secretGenerationContext`, validated: replaces the secret's.
+    pub generation: Option<GenerationContext>,
+    /// `enableAutoGeneration` (the caller has checked that a context exists
+    /// when it is true).
+    pub auto_generation: Option<bool>,
 }
 
 /// The message when more than one of `currentVersionNumber`,
@@ -862,6 +867,12 @@ pub fn update(
     }
     if let Some(t) = change.defined_tags {
         secret.tags.defined = t;
+    }
+    if let Some(g) = change.generation {
+        secret.generation = Some(g);
+    }
+    if let Some(enabled) = change.auto_generation {
+        secret.is_auto_generation_enabled = enabled;
     }
     secret.etag = new_etag();
     save(tx, &secret)?;

@@ -340,7 +340,7 @@ pub struct UpdateSecretDetails {
     secret_content: Option<SecretContentDetails>,
     secret_rules: Option<Vec<SecretRuleIn>>,
     enable_auto_generation: Option<bool>,
-    secret_generation_context: Option<serde_json::Value>,
+    secret_generation_context: Option<GenerationContextIn>,
     replication_config: Option<ReplicationConfigIn>,
     #[serde(flatten)]
     tags: TagsIn,
@@ -708,16 +708,57 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
     // 412 whatever else the request says.
     check_etag(ctx.if_match(), &ctx.target.secret()?.etag)?;
     let mut details: UpdateSecretDetails = ctx.json()?;
-    if details.enable_auto_generation.is_some() || details.secret_generation_context.is_some() {
-        return Err(ApiError::invalid(
-            "Changing enableAutoGeneration or secretGenerationContext in UpdateSecret is not emulated yet; omit them.",
-        ));
-    }
-    let content = details
-        .secret_content
-        .map(SecretContentDetails::parse)
-        .transpose()?
-        .flatten();
+    let current = ctx.target.secret()?;
+    let generation = details
+        .secret_generation_context
+        .map(GenerationContextIn::validated)
+        .transpose()?;
+    let auto_generation = details
+        .enable_auto_generation
+        .unwrap_or(current.is_auto_generation_enabled);
+    let context = generation.clone().or_else(|| current.generation.clone());
+    let content = match (details.secret_content, auto_generation.then_some(context)) {
+        (_, Some(None)) => {
+            return Err(ApiError::invalid(
+                "enableAutoGeneration: true needs secretGenerationContext.",
+            ))
+        }
+        (Some(SecretContentDetails::Base64 { content: Some(_), .. }), Some(Some(_))) => {
+            return Err(ApiError::invalid(
+                "secretContent.content cannot be given while auto-generation is enabled; send a secretContent with a name or stage PENDING and no content for a generated version.",
+            ))
+        }
+        // With auto-generation on, a content-less secretContent that names
+        // a version or stages it PENDING asks for a generated version; with
+        // neither it asks for nothing (what `update-base64` always sends).
+        (
+            Some(SecretContentDetails::Base64 {
+                content: None,
+                name,
+                stage,
+            }),
+            Some(Some(context)),
+        ) if name.is_some() || stage == Some(Stage::Pending) => {
+            if name.as_ref().is_some_and(|n| n.is_empty() || n.len() > 255) {
+                return Err(ApiError::invalid(
+                    "secretContent.name must be 1 to 255 characters.",
+                ));
+            }
+            let bytes = tokio::task::spawn_blocking(move || context.generate())
+                .await
+                .map_err(|e| ApiError::internal(&anyhow::anyhow!("generation task: {e}")))??;
+            Some(NewContent {
+                bytes,
+                name,
+                stage: stage.unwrap_or(Stage::Current),
+                auto_generated: true,
+            })
+        }
+        (given, _) => given
+            .map(SecretContentDetails::parse)
+            .transpose()?
+            .flatten(),
+    };
     let given = [
         details.current_version_number.is_some(),
         content.is_some(),
@@ -743,6 +784,8 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
             .replication_config
             .map(|c| c.checked(app))
             .transpose()?,
+        generation,
+        auto_generation: details.enable_auto_generation,
     };
     let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
     let state = app.clone();
