@@ -394,16 +394,59 @@ pub fn save(tx: &Transaction<'_>, secret: &Secret) -> Result<()> {
 
 /// Writes a secret version row (insert or update).
 pub fn save_version(tx: &Transaction<'_>, version: &SecretVersion) -> Result<()> {
-    tx.execute(
-        "INSERT INTO secret_versions (secret_id, version_number, doc) VALUES (?1, ?2, ?3)
-         ON CONFLICT (secret_id, version_number) DO UPDATE SET doc = ?3",
-        params![
-            version.secret_id,
-            version.version_number as i64,
-            store::doc(version)?
-        ],
-    )?;
+    tx.prepare_cached(
+        "INSERT INTO secret_versions (secret_id, version_number, doc, name, deletion_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (secret_id, version_number) DO UPDATE SET doc = ?3, name = ?4, deletion_ns = ?5",
+    )?
+    .execute(params![
+        version.secret_id,
+        version.version_number as i64,
+        store::doc(version)?,
+        version.name,
+        version.time_of_deletion.map(unix_ns),
+    ])?;
     Ok(())
+}
+
+/// `t` in Unix nanoseconds, as the `deletion_ns` column holds it
+/// (saturating: OCI times are within a few centuries of now).
+fn unix_ns(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+/// The versions of a secret not deleted at `now` (in use or pending
+/// deletion; at most 60 under OCI's limits), oldest first: what an update
+/// works on, without reading the deleted ones.
+pub fn live_versions(
+    tx: &Transaction<'_>,
+    secret_id: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<SecretVersion>> {
+    Ok(store::query_docs(
+        tx,
+        "SELECT doc FROM secret_versions WHERE secret_id = ?1
+         AND (deletion_ns IS NULL OR deletion_ns > ?2) ORDER BY version_number",
+        params![secret_id, unix_ns(now)],
+    )?)
+}
+
+/// The highest version number a secret has used (deleted versions too:
+/// numbers are never reused); 0 for none.
+fn last_version_number(tx: &Transaction<'_>, secret_id: &str) -> Result<u64> {
+    let last: i64 = tx
+        .prepare_cached(
+            "SELECT coalesce(max(version_number), 0) FROM secret_versions WHERE secret_id = ?1",
+        )?
+        .query_row(params![secret_id], |r| r.get(0))?;
+    Ok(last as u64)
+}
+
+/// Whether any version of a secret, deleted or not, has the name `name`.
+fn version_name_taken(tx: &Transaction<'_>, secret_id: &str, name: &str) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM secret_versions WHERE secret_id = ?1 AND name = ?2")?
+        .exists(params![secret_id, name])?)
 }
 
 /// The key a secret's content is wrapped with: it must be in the secret's
@@ -744,6 +787,13 @@ fn check_reuse(
     let Some(rule) = &secret.rules.reuse else {
         return Ok(());
     };
+    let deleted;
+    let all = if rule.enforced_on_deleted {
+        deleted = versions(tx, &secret.id)?;
+        &deleted[..]
+    } else {
+        all
+    };
     for v in all {
         if !rule.enforced_on_deleted && v.is_deleted(now) {
             continue;
@@ -791,7 +841,17 @@ pub fn update(
             config,
         )?;
     }
-    let mut all = versions(tx, &secret.id)?;
+    // Deleted versions hold no stage and are gone from every read: an update
+    // never touches them (only an enforced reuse rule reads them again).
+    let mut all = live_versions(tx, &secret.id, now)?;
+    // What each stored version looked like, so only the versions a change
+    // touches are written back (a secret may have thousands).
+    // (Versions keep their positions: changes edit them in place and a new
+    // one is pushed at the end.)
+    let before: Vec<(Vec<Stage>, Option<OffsetDateTime>)> = all
+        .iter()
+        .map(|v| (v.stages.clone(), v.time_of_expiry))
+        .collect();
     if let Some(rules) = change.rules {
         for v in all.iter_mut() {
             v.time_of_expiry = rules.expiry_from(now);
@@ -809,13 +869,13 @@ pub fn update(
             )));
         }
         if let Some(name) = &content.name {
-            if all.iter().any(|v| v.name.as_deref() == Some(name)) {
+            if version_name_taken(tx, &secret.id, name)? {
                 return Err(Error::InvalidParameter(format!(
                     "A version named {name} already exists for this secret."
                 )));
             }
         }
-        let number = all.iter().map(|v| v.version_number).max().unwrap_or(0) + 1;
+        let number = last_version_number(tx, &secret.id)? + 1;
         let mut version = seal_content(keyring, &key_version, &secret.id, number, content, now)?;
         version.time_of_expiry = secret.rules.expiry_from(now);
         for v in all.iter_mut() {
@@ -849,8 +909,13 @@ pub fn update(
         promote(&mut all, target);
     }
     normalise(&mut all);
-    for v in &all {
-        save_version(tx, v)?;
+    for (i, v) in all.iter().enumerate() {
+        let unchanged = before
+            .get(i)
+            .is_some_and(|(stages, expiry)| *stages == v.stages && *expiry == v.time_of_expiry);
+        if !unchanged {
+            save_version(tx, v)?;
+        }
     }
     if let Some(current) = all.iter().find(|v| v.stages.contains(&Stage::Current)) {
         secret.current_version_number = current.version_number;

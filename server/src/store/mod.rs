@@ -55,6 +55,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_meta.sql")),
         M::up(include_str!("migrations/0003_wrapping_keys.sql")),
         M::up(include_str!("migrations/0004_backups.sql")),
+        M::up(include_str!("migrations/0008_secret_version_columns.sql")),
     ])
 }
 
@@ -309,6 +310,36 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().unwrap();
+    }
+
+    /// A data directory from before the version columns gets them filled
+    /// from each row's document.
+    #[test]
+    fn secret_version_columns_are_filled_from_existing_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 4).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO vaults VALUES ('v', 'c', 'k', '{}');
+               INSERT INTO secrets VALUES ('s', 'v', 'c', 'n', '{}');
+               INSERT INTO secret_versions VALUES ('s', 1, '{"name": "first"}');
+               INSERT INTO secret_versions VALUES ('s', 2, '{"timeOfDeletion": "2026-01-02T03:04:05.5Z"}');"#,
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let rows: Vec<(Option<String>, Option<i64>)> = conn
+            .prepare("SELECT name, deletion_ns FROM secret_versions ORDER BY version_number")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (Some("first".to_owned()), None),
+                (None, Some(1_767_323_045_500_000_000))
+            ]
+        );
     }
 
     #[tokio::test]
