@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 
 use super::keys::{self, Algorithm, Key, KeyVersion};
 use super::secret_generation::GenerationContext;
+use super::secret_rotation::{Rotation, RotationConfig};
 use super::secret_rules::SecretRules;
 use super::vaults::Vault;
 use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
@@ -123,6 +124,10 @@ pub struct Secret {
     /// the rules (kept in step whenever the current version or rules change).
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub time_of_current_version_expiry: Option<OffsetDateTime>,
+    /// `rotationConfig` and the state of its rotations
+    /// ([`super::secret_rotation`]); `None` until one is configured.
+    #[serde(default)]
+    pub rotation: Option<Rotation>,
     /// The current etag.
     pub etag: String,
 }
@@ -315,6 +320,8 @@ pub struct NewSecret {
     pub generation: Option<GenerationContext>,
     /// `enableAutoGeneration`.
     pub auto_generation: bool,
+    /// `rotationConfig`, validated.
+    pub rotation: Option<RotationConfig>,
     /// Tags.
     pub tags: Tags,
 }
@@ -336,6 +343,8 @@ pub struct SecretUpdate {
     pub freeform_tags: Option<serde_json::Map<String, serde_json::Value>>,
     /// `definedTags`.
     pub defined_tags: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `rotationConfig`: replaces the secret's (see [`Rotation::reconfigure`]).
+    pub rotation: Option<RotationConfig>,
 }
 
 /// The message when more than one of `currentVersionNumber`,
@@ -546,6 +555,7 @@ pub fn create(
         rules: new.rules,
         generation: new.generation,
         is_auto_generation_enabled: new.auto_generation,
+        rotation: new.rotation.map(|c| Rotation::new(c, now)),
         etag: new_etag(),
     };
     save(tx, &secret)?;
@@ -823,6 +833,9 @@ pub fn update(
     }
     if let Some(t) = change.defined_tags {
         secret.tags.defined = t;
+    }
+    if let Some(config) = change.rotation {
+        secret.rotation = Some(Rotation::reconfigure(secret.rotation.take(), config, now));
     }
     secret.etag = new_etag();
     save(tx, &secret)?;

@@ -488,6 +488,7 @@ fn seed_secret(
         generation: None,
         is_auto_generation_enabled: false,
         time_of_current_version_expiry: None,
+        rotation: None,
         etag: new_etag(),
     };
     secrets::save(tx, &secret)?;
