@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
+use super::secret_rotation::{RotationConfigIn, RotationFields};
 use super::{Ctx, Reply};
 use crate::domain::check_etag;
 use crate::domain::retry::idempotent;
@@ -248,6 +249,7 @@ pub struct CreateSecretDetails {
     enable_auto_generation: Option<bool>,
     secret_generation_context: Option<GenerationContextIn>,
     secret_rules: Option<Vec<SecretRuleIn>>,
+    rotation_config: Option<RotationConfigIn>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -264,6 +266,7 @@ pub struct UpdateSecretDetails {
     secret_rules: Option<Vec<SecretRuleIn>>,
     enable_auto_generation: Option<bool>,
     secret_generation_context: Option<serde_json::Value>,
+    rotation_config: Option<RotationConfigIn>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -300,7 +303,8 @@ pub struct Secret {
     secret_rules: Option<Vec<SecretRuleOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_generation_context: Option<GenerationContext>,
-    rotation_status: &'static str,
+    #[serde(flatten)]
+    rotation: RotationFields,
     is_auto_generation_enabled: bool,
     is_replica: bool,
     #[serde(flatten)]
@@ -324,7 +328,7 @@ impl Secret {
             time_of_current_version_expiry: s.time_of_current_version_expiry,
             secret_rules: (!summary).then(|| rules_out(&s.rules)),
             secret_generation_context: s.generation.clone(),
-            rotation_status: "NOT_ENABLED",
+            rotation: RotationFields::new(s.rotation.as_ref()),
             is_auto_generation_enabled: s.is_auto_generation_enabled,
             is_replica: false,
             tags: (&s.tags).into(),
@@ -395,6 +399,10 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         .map(GenerationContextIn::validated)
         .transpose()?;
     let auto_generation = details.enable_auto_generation == Some(true);
+    let rotation = details
+        .rotation_config
+        .map(RotationConfigIn::validated)
+        .transpose()?;
     // With auto-generation, a content-less `secretContent` (what the CLI's
     // `create-base64` always sends) may still name the generated version.
     let (given, version_name) = match details.secret_content {
@@ -465,6 +473,7 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         rules,
         generation,
         auto_generation,
+        rotation,
         tags: details.tags.into_tags()?,
     };
     let (now, region, scope) = (ctx.now, app.config.region.clone(), ctx.retry_scope());
@@ -562,6 +571,10 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         .map(|r| parse_rules(r, ctx.now))
         .transpose()?;
     details.tags = details.tags.checked()?;
+    let rotation = details
+        .rotation_config
+        .map(RotationConfigIn::validated)
+        .transpose()?;
     let change = SecretUpdate {
         current_version_number: details.current_version_number,
         content,
@@ -570,6 +583,7 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         metadata: details.metadata,
         freeform_tags: details.tags.freeform_map(),
         defined_tags: details.tags.defined_map(),
+        rotation,
     };
     let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
     let state = app.clone();
