@@ -363,3 +363,14 @@ def test_a_secret_move_needs_secret_move_in_both_compartments(url, admin, secret
                                  "Allow group SecretAdmins to manage secret-family in compartment security"]))
     assert move(SECURITY).status == 200
     assert admin.vaults.get_secret(secret.id).data.compartment_id == SECURITY
+
+
+def test_rotate_and_cancel_rotation_need_secret_rotate_which_use_secrets_grants(url, reader, secret_in):
+    s = secret_in(APPS)
+    put_policies(url, (TENANCY, ["Allow group AppReaders to read secrets in compartment apps"]))
+    expect_service_error(404, "NotAuthorizedOrNotFound", reader.vaults.rotate_secret, s.id)
+    expect_service_error(404, "NotAuthorizedOrNotFound", reader.vaults.cancel_secret_rotation, s.id)
+    put_policies(url, (TENANCY, ["Allow group AppReaders to use secrets in compartment apps"]))
+    # Allowed: the call reaches the handler, which refuses a secret without rotationConfig.
+    expect_service_error(400, "InvalidParameter", reader.vaults.rotate_secret, s.id)
+    expect_service_error(400, "InvalidParameter", reader.vaults.cancel_secret_rotation, s.id)

@@ -638,9 +638,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::VaultSecrets,
         method: Method::POST,
         path: "/20180608/secrets/{secretId}/actions/cancelRotation",
-        permissions: &[],
+        permissions: &["SECRET_ROTATE"],
         resource_type: "secrets",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::CancelSecretVersionDeletion,
@@ -723,9 +723,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::VaultSecrets,
         method: Method::POST,
         path: "/20180608/secrets/{secretId}/actions/rotate",
-        permissions: &[],
+        permissions: &["SECRET_ROTATE"],
         resource_type: "secrets",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ScheduleSecretDeletion,
@@ -937,6 +937,7 @@ pub fn percent_decode(s: &str) -> Option<String> {
 /// - crypto calls (`Encrypt`, `Decrypt`, `GenerateDataEncryptionKey`,
 ///   `ExportKey`, `Sign`, `Verify`): the body's `keyId`;
 /// - `GetSecretBundleByName`: the query's `vaultId` and `secretName`;
+/// - `RotateSecret`, `CancelSecretRotation`: the path's `secretId` only;
 /// - key and crypto calls: the vault endpoint key they came in on;
 /// - every call: the region it is addressed to (set by the pipeline from
 ///   the path, see `pipeline::route::split_region`).
@@ -1052,6 +1053,8 @@ impl Named {
                 named.vault_id = from_query("vaultId");
                 named.secret_name = from_query("secretName");
             }
+            // The path's `secretId` only: neither sends a body.
+            RotateSecret | CancelSecretRotation => {}
             _ => {}
         }
         named
@@ -1159,6 +1162,18 @@ mod tests {
                 &[("secretId", "s1")],
             ),
             (
+                Method::POST,
+                "/20180608/secrets/s1/actions/rotate",
+                Operation::RotateSecret,
+                &[("secretId", "s1")],
+            ),
+            (
+                Method::POST,
+                "/20180608/secrets/s1/actions/cancelRotation",
+                Operation::CancelSecretRotation,
+                &[("secretId", "s1")],
+            ),
+            (
                 Method::GET,
                 "/20190301/secretbundles/s1",
                 Operation::GetSecretBundle,
@@ -1200,6 +1215,22 @@ mod tests {
         assert_eq!(percent_decode("caf%C3%A9").as_deref(), Some("café"));
         assert_eq!(percent_decode("%FF"), None);
         assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+    }
+
+    #[test]
+    fn rotation_calls_name_the_paths_secret_only() {
+        for op in [Operation::RotateSecret, Operation::CancelSecretRotation] {
+            let params: PathParams = vec![("secretId", "s1".to_owned())];
+            let body = br#"{"compartmentId":"c","vaultId":"v","keyId":"k"}"#;
+            let named = Named::of(op, &params, "compartmentId=c", body, None);
+            assert_eq!(
+                named,
+                Named {
+                    secret_id: Some("s1".into()),
+                    ..Named::default()
+                }
+            );
+        }
     }
 
     #[test]

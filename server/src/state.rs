@@ -105,6 +105,15 @@ impl AppState {
         } else if !state.seeds.is_empty() {
             tracing::info!("the data dir already holds state; the seed is applied by POST /_emulator/reset only");
         }
+        // A secret rotation under way when the emulator last stopped has no
+        // task left to drive it: it ends as failed.
+        let now = state.clock.now();
+        let interrupted = state
+            .store
+            .blocking_write(|tx| crate::domain::secret_rotation::end_interrupted(tx, now))?;
+        if interrupted > 0 {
+            tracing::info!(secrets = interrupted, "interrupted secret rotations ended");
+        }
         Ok(state)
     }
 

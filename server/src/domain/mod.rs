@@ -19,6 +19,7 @@ pub mod replicas;
 pub mod retry;
 pub mod secret_generation;
 pub mod secret_replication;
+pub mod secret_rotation;
 pub mod secret_rules;
 pub mod secret_version_deletion;
 pub mod secrets;

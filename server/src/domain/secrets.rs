@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use super::keys::{self, Algorithm, Key, KeyVersion};
 use super::secret_generation::GenerationContext;
 use super::secret_replication::{self, ReplicationConfig};
+use super::secret_rotation::{Rotation, RotationConfig};
 use super::secret_rules::SecretRules;
 use super::vaults::Vault;
 use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
@@ -131,6 +132,10 @@ pub struct Secret {
     /// `replicationConfig` (`None`: not replicated).
     #[serde(default)]
     pub replication: Option<ReplicationConfig>,
+    /// `rotationConfig` and the state of its rotations
+    /// ([`super::secret_rotation`]); `None` until one is configured.
+    #[serde(default)]
+    pub rotation: Option<Rotation>,
     /// The current etag.
     pub etag: String,
 }
@@ -325,6 +330,8 @@ pub struct NewSecret {
     pub auto_generation: bool,
     /// `replicationConfig` as given (checked by [`create`]).
     pub replication: Option<ReplicationConfig>,
+    /// `rotationConfig`, validated.
+    pub rotation: Option<RotationConfig>,
     /// Tags.
     pub tags: Tags,
 }
@@ -354,6 +361,8 @@ pub struct SecretUpdate {
     /// `enableAutoGeneration` (the caller has checked that a context exists
     /// when it is true).
     pub auto_generation: Option<bool>,
+    /// `rotationConfig`: replaces the secret's (see [`Rotation::reconfigure`]).
+    pub rotation: Option<RotationConfig>,
 }
 
 /// The message when more than one of `currentVersionNumber`,
@@ -613,6 +622,7 @@ pub fn create(
         is_auto_generation_enabled: new.auto_generation,
         region: vault.region.clone(),
         replication,
+        rotation: new.rotation.map(|c| Rotation::new(c, now)),
         etag: new_etag(),
     };
     save(tx, &secret)?;
@@ -938,6 +948,9 @@ pub fn update(
     }
     if let Some(enabled) = change.auto_generation {
         secret.is_auto_generation_enabled = enabled;
+    }
+    if let Some(config) = change.rotation {
+        secret.rotation = Some(Rotation::reconfigure(secret.rotation.take(), config, now));
     }
     secret.etag = new_etag();
     save(tx, &secret)?;

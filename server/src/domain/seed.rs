@@ -490,6 +490,7 @@ fn seed_secret(
         time_of_current_version_expiry: None,
         region: vault.region.clone(),
         replication: None,
+        rotation: None,
         etag: new_etag(),
     };
     secrets::save(tx, &secret)?;

@@ -127,7 +127,8 @@ struct MoveTime {
 }
 
 /// `POST /_emulator/time`: moves the clock. Scheduled deletions whose time
-/// passes complete, and automatic key rotations whose day passes are made. Moving before the newest existing event (a resource's
+/// passes complete, automatic key rotations whose day passes are made, and
+/// scheduled secret rotations whose `nextRotationTime` passes start. Moving before the newest existing event (a resource's
 /// creation) is a 400, since it would make history run backwards.
 async fn move_time(
     State(app): State<AppState>,
@@ -197,6 +198,15 @@ async fn move_time(
         .await?;
     if rotated > 0 {
         tracing::info!(versions = rotated, "automatic key rotations applied");
+    }
+    // Scheduled secret rotations the move passed start now, each on its own
+    // task (a FUNCTION target calls back into this server).
+    let secrets_rotating = crate::services::secret_rotation::start_due(&app).await?;
+    if secrets_rotating > 0 {
+        tracing::info!(
+            secrets = secrets_rotating,
+            "scheduled secret rotations started"
+        );
     }
     Ok(get_time(State(app)).await.into_response())
 }

@@ -81,7 +81,9 @@ const TABLE: &[(&str, [&[&str]; 4])] = &[
         [
             &["SECRET_INSPECT"],
             &["SECRET_READ"],
-            &["SECRET_UPDATE"],
+            // SECRET_ROTATE (RotateSecret, CancelSecretRotation) comes with
+            // `use secrets` ("Details for the Vault Service").
+            &["SECRET_UPDATE", "SECRET_ROTATE"],
             &["SECRET_CREATE", "SECRET_DELETE", "SECRET_MOVE"],
         ],
     ),
@@ -1031,6 +1033,8 @@ mod tests {
         assert!(level_grants("all-resources", Level::Manage, "KEY_ENCRYPT"));
         assert!(!level_grants("secret-family", Level::Manage, "KEY_ENCRYPT"));
         assert!(level_grants("vaults", Level::Use, "VAULT_CREATE_SECRET"));
+        assert!(level_grants("secrets", Level::Use, "SECRET_ROTATE"));
+        assert!(!level_grants("secrets", Level::Read, "SECRET_ROTATE"));
     }
 
     #[test]

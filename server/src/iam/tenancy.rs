@@ -7,12 +7,18 @@
 //!   "groups": [{"id","name"}], "users": [{"id","name","groups": [names],
 //!   "apiKeys": [{"publicKeyPem","fingerprint"?}]}],
 //!   "policies": [{"name","compartmentId","statements": [..]}],
-//!   "dynamicGroups": [{"id","name","matchingRule"}], "regions": ["us-phoenix-1", ..]}`.
+//!   "dynamicGroups": [{"id","name","matchingRule"}], "regions": ["us-phoenix-1", ..],
+//!   "functions": [{"id","compartmentId","invokeUrl"}]}`.
 //!
 //! `regions` are the regions the tenancy is subscribed to (besides its
 //! `homeRegion` and the emulator's `--region`, which always count): where
 //! `CreateVaultReplica` may put a replica and which `/regions/<region>/…`
 //! endpoints answer.
+//!
+//! `functions` stand in for OCI Functions a secret's rotation may name
+//! (`FunctionTargetSystemDetails.functionId`): the emulator POSTs each
+//! rotation step to the function's `invokeUrl`, a plain `http://` endpoint
+//! (`services::secret_rotation`).
 //!
 //! Policy statements and matching rules are parsed at load: one that does
 //! not parse refuses the file with the policy's name, the statement and the
@@ -53,6 +59,23 @@ pub struct TenancyFile {
     /// `tenancy.homeRegion`; vault replicas live in these.
     #[serde(default)]
     pub regions: Vec<String>,
+    /// OCI Functions bound to local HTTP endpoints: the targets of secret
+    /// rotation (`FunctionTargetSystemDetails.functionId`).
+    #[serde(default)]
+    pub functions: Vec<Function>,
+}
+
+/// A function a secret's rotation may call, bound to a local endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Function {
+    /// `ocid1.fnfunc.oc1.<region>.…`: what `functionId` names.
+    pub id: String,
+    /// The function's compartment (the tenancy or one of its compartments).
+    pub compartment_id: String,
+    /// `http://host:port/path` the emulator POSTs each rotation step to
+    /// (plain HTTP only: the endpoint is local).
+    pub invoke_url: String,
 }
 
 /// A dynamic group: principals matching `matchingRule` are its members.
@@ -309,7 +332,37 @@ impl Tenancy {
                 );
             }
         }
+        let mut function_ids = HashSet::new();
+        for (i, f) in file.functions.iter().enumerate() {
+            if !is_ocid_of(&f.id, "fnfunc") {
+                bail!("functions[{i}].id: {:?} is not a function OCID (ocid1.fnfunc.oc1.<region>.<unique>)", f.id);
+            }
+            if !function_ids.insert(f.id.as_str()) {
+                bail!("functions[{i}].id: {:?} appears twice", f.id);
+            }
+            if !containers.contains(f.compartment_id.as_str()) {
+                bail!(
+                    "functions[{i}].compartmentId: {:?} is neither the tenancy nor a compartment",
+                    f.compartment_id
+                );
+            }
+            let host = f.invoke_url.strip_prefix("http://").unwrap_or("");
+            if host.is_empty()
+                || host.starts_with('/')
+                || f.invoke_url.chars().any(char::is_whitespace)
+            {
+                bail!(
+                    "functions[{i}].invokeUrl: {:?} is not an http:// URL (only plain HTTP endpoints are called)",
+                    f.invoke_url
+                );
+            }
+        }
         Ok(Self { file, keys })
+    }
+
+    /// The function `id` of the tenancy file's `functions`, if declared.
+    pub fn function(&self, id: &str) -> Option<&Function> {
+        self.file.functions.iter().find(|f| f.id == id)
     }
 
     /// The API key registered as `<tenancy>/<user>/<fingerprint>` (the

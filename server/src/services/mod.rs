@@ -11,6 +11,7 @@ pub mod kms_crypto;
 pub mod kms_management;
 pub mod kms_vaults;
 pub mod secret_bundles;
+pub mod secret_rotation;
 pub mod secrets;
 
 use axum::body::{Body, Bytes};
@@ -487,6 +488,8 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         CancelSecretDeletion => secrets::cancel_secret_deletion(app, ctx).await,
         ScheduleSecretVersionDeletion => secrets::schedule_secret_version_deletion(app, ctx).await,
         CancelSecretVersionDeletion => secrets::cancel_secret_version_deletion(app, ctx).await,
+        RotateSecret => secret_rotation::rotate_secret(app, ctx).await,
+        CancelSecretRotation => secret_rotation::cancel_secret_rotation(app, ctx).await,
         GetSecretBundle => secret_bundles::get_secret_bundle(app, ctx).await,
         GetSecretBundleByName => secret_bundles::get_secret_bundle_by_name(app, ctx).await,
         ListSecretBundleVersions => secret_bundles::list_secret_bundle_versions(app, ctx).await,

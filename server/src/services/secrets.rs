@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::common::{self, ser_opt_time, ser_time, TagsIn, TagsOut};
 use super::kms_vaults::ScheduleDeletionDetails;
+use super::secret_rotation::{RotationConfigIn, RotationFields};
 use super::{Ctx, Reply};
 use crate::domain::check_etag;
 use crate::domain::retry::idempotent;
@@ -325,6 +326,7 @@ pub struct CreateSecretDetails {
     secret_generation_context: Option<GenerationContextIn>,
     secret_rules: Option<Vec<SecretRuleIn>>,
     replication_config: Option<ReplicationConfigIn>,
+    rotation_config: Option<RotationConfigIn>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -342,6 +344,7 @@ pub struct UpdateSecretDetails {
     enable_auto_generation: Option<bool>,
     secret_generation_context: Option<GenerationContextIn>,
     replication_config: Option<ReplicationConfigIn>,
+    rotation_config: Option<RotationConfigIn>,
     #[serde(flatten)]
     tags: TagsIn,
 }
@@ -378,7 +381,8 @@ pub struct Secret {
     secret_rules: Option<Vec<SecretRuleOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_generation_context: Option<GenerationContext>,
-    rotation_status: &'static str,
+    #[serde(flatten)]
+    rotation: RotationFields,
     is_auto_generation_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     replication_config: Option<ReplicationConfigOut>,
@@ -456,7 +460,7 @@ impl Secret {
             time_of_current_version_expiry: s.time_of_current_version_expiry,
             secret_rules: (!summary).then(|| rules_out(&s.rules)),
             secret_generation_context: s.generation.clone(),
-            rotation_status: "NOT_ENABLED",
+            rotation: RotationFields::new(s.rotation.as_ref()),
             is_auto_generation_enabled: s.is_auto_generation_enabled,
             replication_config,
             is_replica: side.replica.is_some(),
@@ -538,6 +542,10 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         .map(GenerationContextIn::validated)
         .transpose()?;
     let auto_generation = details.enable_auto_generation == Some(true);
+    let rotation = details
+        .rotation_config
+        .map(RotationConfigIn::validated)
+        .transpose()?;
     // With auto-generation, a content-less `secretContent` (what the CLI's
     // `create-base64` always sends) may still name the generated version.
     let (given, version_name) = match details.secret_content {
@@ -613,6 +621,7 @@ pub async fn create_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         generation,
         auto_generation,
         replication,
+        rotation,
         tags: details.tags.into_tags()?,
     };
     let (now, scope) = (ctx.now, ctx.retry_scope());
@@ -772,6 +781,10 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
         .map(|r| parse_rules(r, ctx.now))
         .transpose()?;
     details.tags = details.tags.checked()?;
+    let rotation = details
+        .rotation_config
+        .map(RotationConfigIn::validated)
+        .transpose()?;
     let change = SecretUpdate {
         current_version_number: details.current_version_number,
         content,
@@ -786,6 +799,7 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
             .transpose()?,
         generation,
         auto_generation: details.enable_auto_generation,
+        rotation,
     };
     let ((secret, if_match), now) = (ctx.for_write(ctx.target.secret())?, ctx.now);
     let state = app.clone();
