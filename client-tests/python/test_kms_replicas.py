@@ -207,12 +207,17 @@ def test_a_vault_created_in_another_region_lives_there(in_region, kms_vault_clie
     assert v.id not in [x.id for x in kms_vault_client.list_vaults(COMPARTMENT_ID).data]
 
 
-def test_unknown_regions_and_secrets_elsewhere_are_not_routed(base_url, vault):
+def test_unknown_regions_are_not_routed_and_secrets_live_in_their_vaults_region(base_url, vault):
     r = raw_request(base_url, "GET", "/regions/ap-tokyo-1/20180608/vaults/" + vault.id)
     assert (r.status_code, r.json()["code"]) == (404, "NotAuthorizedOrNotFound")
+    r = raw_request(base_url, "GET", "/regions/ap-tokyo-1/20180608/secrets", query={"compartmentId": COMPARTMENT_ID})
+    assert (r.status_code, r.json()["code"]) == (404, "NotAuthorizedOrNotFound")
+    # Secret management answers in every region of the tenancy; the home region's secrets
+    # are not there (a replica would be: test_secret_replication.py).
     r = raw_request(base_url, "GET", "/regions/us-phoenix-1/20180608/secrets",
                     query={"compartmentId": COMPARTMENT_ID})
-    assert (r.status_code, r.json()["code"]) == (404, "NotAuthorizedOrNotFound")
+    assert r.status_code == 200, r.text
+    assert [s["id"] for s in r.json() if ".iad." in s["id"] and not s["isReplica"]] == []
     r = raw_request(base_url, "GET", "/regions/us-ashburn-1/20180608/vaults/" + vault.id)
     assert r.status_code == 200, "the emulator's own region by name is the same as no prefix"
 
