@@ -55,6 +55,8 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_meta.sql")),
         M::up(include_str!("migrations/0003_wrapping_keys.sql")),
         M::up(include_str!("migrations/0004_backups.sql")),
+        // 0005 is taken by a parallel branch; the lead orders them at merge.
+        M::up(include_str!("migrations/0006_audit.sql")),
     ])
 }
 
