@@ -239,15 +239,17 @@ def test_the_trail_survives_a_restart_with_a_data_dir(tmp_path, oci_config):
     env = {"OCI_EMULATOR_DATA_DIR": str(tmp_path / "data")}
     emu = start_emulator(tmp_path, env)
     try:
-        ClockedEmulator(emu, oci_config).vault()
+        vault = ClockedEmulator(emu, oci_config).vault()
     finally:
         emu.stop()
     emu = start_emulator(tmp_path, env)
     try:
         r = requests.get(emu.base_url + "/_emulator/audit", params={"operation": "CreateVault"}, timeout=5)
         events = [json.loads(line) for line in r.text.splitlines()]
-        assert [(e["data"]["compartmentId"], e["data"]["response"]["status"]) for e in events] == [
-            (COMPARTMENT_ID, "200")]
+        # a create's event names the resource it made
+        assert [(e["data"]["compartmentId"], e["data"]["response"]["status"], e["data"]["resourceId"],
+                 e["data"]["resourceName"]) for e in events] == [
+            (COMPARTMENT_ID, "200", vault.id, vault.display_name)]
     finally:
         emu.stop()
 

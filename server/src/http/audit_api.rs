@@ -90,6 +90,7 @@ pub fn event_of(
     record: &Record,
     request_headers: BTreeMap<String, Vec<String>>,
     response_headers: &HeaderMap,
+    created: Option<(String, Option<String>)>,
 ) -> Option<Row> {
     let op = record.operation?;
     let now = app.clock.now();
@@ -109,6 +110,11 @@ pub fn event_of(
         (None, Some(k), _) => (Some(k.id.clone()), Some(k.display_name.clone())),
         (None, None, Some(v)) => (Some(v.id.clone()), Some(v.display_name.clone())),
         _ => (None, None),
+    };
+    // A create's resource is the one it made, not the vault it was made in.
+    let (resource_id, resource_name) = match created {
+        Some((id, name)) => (Some(id), name),
+        None => (resource_id, resource_name),
     };
     let denied = record
         .decision
@@ -203,6 +209,38 @@ pub fn event_of(
         result: result.to_owned(),
         doc,
     })
+}
+
+/// The OCID (and name) of the resource a successful create, import or
+/// restore made, read from its JSON answer (`id`, `displayName` or
+/// `secretName`); the body is put back as it was. Other answers are not
+/// read (and a create's answer never holds secret content or material).
+pub async fn created_id(
+    outcome: &mut crate::pipeline::Outcome,
+) -> Option<(String, Option<String>)> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Made {
+        id: String,
+        display_name: Option<String>,
+        secret_name: Option<String>,
+    }
+    let op = outcome.record.operation?.name();
+    let makes = ["Create", "Import", "Restore"]
+        .iter()
+        .any(|p| op.starts_with(p))
+        && !op.contains("Replica");
+    if !makes || outcome.record.status != 200 {
+        return None;
+    }
+    let response = std::mem::take(&mut outcome.response);
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let made = serde_json::from_slice::<Made>(&bytes).ok();
+    outcome.response = Response::from_parts(parts, axum::body::Body::from(bytes));
+    made.map(|m| (m.id, m.secret_name.or(m.display_name)))
 }
 
 fn micros(t: time::OffsetDateTime) -> i64 {

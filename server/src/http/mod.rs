@@ -132,7 +132,7 @@ async fn health(State(app): State<AppState>) -> Json<serde_json::Value> {
 async fn oci_request(State(app): State<AppState>, request: Request) -> Response {
     let conn = request.extensions().get::<ConnHandle>().cloned();
     let request_headers = audit_api::request_headers(request.headers());
-    let outcome = pipeline::run(&app, request).await;
+    let mut outcome = pipeline::run(&app, request).await;
     let record = &outcome.record;
     tracing::info!(
         method = %record.method,
@@ -143,9 +143,15 @@ async fn oci_request(State(app): State<AppState>, request: Request) -> Response 
         "request"
     );
     app.telemetry.observe(summary(&app, record));
-    if let Some(row) =
-        audit_api::event_of(&app, record, request_headers, outcome.response.headers())
-    {
+    let created = audit_api::created_id(&mut outcome).await;
+    let record = &outcome.record;
+    if let Some(row) = audit_api::event_of(
+        &app,
+        record,
+        request_headers,
+        outcome.response.headers(),
+        created,
+    ) {
         app.audit.record(row);
     }
     audit_api::observe(&app, record);
