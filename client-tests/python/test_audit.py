@@ -221,6 +221,11 @@ def test_emulator_audit_filters_as_json_lines(audited):
     assert len(r.text.splitlines()) == 1
     r = requests.get(audited.base_url + "/_emulator/audit", params={"result": "NOPE"}, timeout=5)
     assert r.status_code == 400 and r.json()["code"] == "InvalidParameter"
+    r = requests.get(audited.base_url + "/_emulator/audit", params={"secret": s.id, "since": "2999-01-01T00:00:00Z"},
+                     timeout=5)
+    assert r.status_code == 200 and r.text == ""
+    r = requests.get(audited.base_url + "/_emulator/audit", params={"since": "yesterday"}, timeout=5)
+    assert r.status_code == 400 and r.json()["code"] == "InvalidParameter"
     # --audit-log has the same events, one JSON line each.
     logged = [json.loads(line) for line in audited.audit_log.read_text().splitlines()]
     assert sum(1 for e in logged if e["data"].get("resourceId") == s.id
