@@ -23,7 +23,7 @@ build_emulator
 cd "$HERE"
 
 case "${1:-}" in
-    serve | healthcheck | print-config | policy | help | -h | --help | -V | --version)
+    serve | healthcheck | print-config | policy | scan-logs | help | -h | --help | -V | --version)
         exec "$BIN" "$@" ;;
     *)
         exec "$BIN" serve "$@" ;;

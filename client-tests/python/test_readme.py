@@ -67,6 +67,8 @@ EXPECT = {
                 "Denied: no statement grants SECRET_BUNDLE_READ on secret db-password in apps to user app-reader."],
     PYTEST_FILE: ["3 passed"],
     "# Back up a key, delete it": ["DELETED", "ENABLED True", "False http://"],
+    # the audit trail: the CreateVault event, the retention, the JSON line
+    "import datetime, oci, requests": ["[('CreateVault', '200')]", "365", "1"],
     # the encrypt answer, then the bundle of the updated secret
     "export OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING": ['"ciphertext":', '"version-number": 2'],
 }

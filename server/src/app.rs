@@ -43,13 +43,15 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and lets
-    /// in-flight requests finish (bounded by 10 s).
+    /// Serves until `shutdown` resolves, then stops accepting, lets
+    /// in-flight requests finish (bounded by 10 s) and stores the audit
+    /// events still queued.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let header_read_timeout = Duration::from_secs(self.state.config.header_read_timeout_secs);
+        let state = self.state.clone();
         let router = crate::http::router(self.state);
         crate::http::serve::serve(
             self.listener,
@@ -59,6 +61,8 @@ impl Application {
             shutdown,
         )
         .await;
+        // The audit events of the last requests are stored before exit.
+        state.audit.flush().await;
         Ok(())
     }
 }

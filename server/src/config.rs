@@ -28,6 +28,26 @@ pub enum Command {
     /// Policy tools that work offline from a tenancy file (`policy check`, `policy lint`).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Find secret values held by a running emulator in log files (raw,
+    /// base64, base64url, URL-encoded, hex, JSON-escaped): exit 1 naming
+    /// file:line, the secret's OCID and version (never the value), 0 when
+    /// clean, 2 on error.
+    ScanLogs(ScanLogsArgs),
+}
+
+/// `scan-logs` arguments.
+#[derive(Debug, Args)]
+pub struct ScanLogsArgs {
+    /// The files to scan.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The emulator whose secret values to look for (its base URL).
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_URL",
+        default_value = "http://127.0.0.1:4585"
+    )]
+    pub state: String,
 }
 
 /// `policy` subcommands.
@@ -153,6 +173,23 @@ pub struct ServeConfig {
         default_value_t = 30
     )]
     pub header_read_timeout_secs: u64,
+    /// Append every audit event (one per OCI request, OCI's `AuditEvent`
+    /// shape) to this file as one JSON line (created with mode 0600).
+    #[arg(long, env = "OCI_EMULATOR_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+    /// Most audit events kept in the store; beyond it the oldest are
+    /// dropped (events older than the Audit retention period are dropped too).
+    #[arg(long, env = "OCI_EMULATOR_AUDIT_MAX_EVENTS", default_value_t = 100_000)]
+    pub audit_max_events: u64,
+    /// OCI Vault prices for `GET /_emulator/usage` (JSON, README "Audit,
+    /// usage, alerts and leaks"); default: `fixtures/prices/oci-vault.json`,
+    /// compiled in.
+    #[arg(long, env = "OCI_EMULATOR_PRICES")]
+    pub prices: Option<PathBuf>,
+    /// Settings of the alert detectors (JSON; every field optional, the
+    /// rest keep their defaults).
+    #[arg(long, env = "OCI_EMULATOR_ALERTS_CONFIG")]
+    pub alerts_config: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -171,6 +208,10 @@ impl ServeConfig {
             max_backup_bytes: 16 * 1024 * 1024,
             faults: None,
             header_read_timeout_secs: 30,
+            audit_log: None,
+            audit_max_events: 100_000,
+            prices: None,
+            alerts_config: None,
         }
     }
 }

@@ -18,11 +18,14 @@
 //! - [`error`]: OCI error codes and statuses, in one table.
 //! - [`clock`], [`ocid`]: the one clock; OCIDs.
 //! - [`telemetry`]: metrics and recent requests, fed from each request's record.
+//! - [`audit`]: the audit trail in OCI's shape, usage and cost, alerts, fed
+//!   from the same record.
 //! - [`cli`]: `policy check` / `policy lint`.
 
 #![deny(unsafe_code)]
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

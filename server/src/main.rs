@@ -42,6 +42,13 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::ScanLogs(args) => match oci_vault_emulator::cli::scan_logs::run(&args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Policy(command) => match oci_vault_emulator::cli::policy::run(&command) {
             Ok(code) => code,
             Err(e) => {

@@ -793,9 +793,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::Audit,
         method: Method::GET,
         path: "/20190901/configuration",
-        permissions: &[],
-        resource_type: "audit-events",
-        implemented: false,
+        permissions: &["TENANCY_INSPECT"],
+        resource_type: "tenancies",
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::ListEvents,
@@ -805,7 +805,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/20190901/auditEvents",
         permissions: &["AUDIT_EVENT_READ"],
         resource_type: "audit-events",
-        implemented: false,
+        implemented: true,
     },
     OperationSpec {
         operation: Operation::UpdateConfiguration,
@@ -813,9 +813,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         service: Service::Audit,
         method: Method::PUT,
         path: "/20190901/configuration",
-        permissions: &[],
-        resource_type: "audit-events",
-        implemented: false,
+        permissions: &["TENANCY_UPDATE"],
+        resource_type: "tenancies",
+        implemented: true,
     },
 ];
 
@@ -1028,7 +1028,10 @@ impl Named {
             | ListKeys
             | ListSecrets
             | RestoreVaultFromFile
-            | RestoreVaultFromObjectStore => {
+            | RestoreVaultFromObjectStore
+            | ListEvents
+            | GetConfiguration
+            | UpdateConfiguration => {
                 named.compartment_id = from_query("compartmentId");
             }
             CreateVault

@@ -42,6 +42,15 @@ pub struct Inner {
     /// Metrics and recent requests, fed once per OCI call from the
     /// pipeline's record (never reset).
     pub telemetry: crate::telemetry::Telemetry,
+    /// The audit trail's writer (`--audit-log`, `--audit-max-events`):
+    /// requests queue their event on it; readers flush it first.
+    pub audit: crate::audit::sink::AuditLog,
+    /// Per principal × operation × secret counters (reset by `reset()`).
+    pub usage: crate::audit::usage::Usage,
+    /// The prices `GET /_emulator/usage` bills at (`--prices`).
+    pub prices: crate::audit::usage::Prices,
+    /// The alert detectors (`--alerts-config`) and their alerts.
+    pub alerts: crate::audit::alerts::Alerts,
 }
 
 impl std::ops::Deref for AppState {
@@ -81,6 +90,26 @@ impl AppState {
             }
         };
         let iam = crate::iam::policies::Iam::new(&tenancy.file)?;
+        let audit = crate::audit::sink::AuditLog::start(
+            store.clone(),
+            config.audit_max_events,
+            config.audit_log.as_deref(),
+        )?;
+        let prices = crate::audit::usage::Prices::parse(&match &config.prices {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+            None => crate::audit::usage::DEFAULT_PRICES.to_owned(),
+        })
+        .map_err(|e| anyhow::anyhow!("the price file: {e}"))?;
+        let alert_config = match &config.alerts_config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                crate::audit::alerts::AlertConfig::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            }
+            None => crate::audit::alerts::AlertConfig::default(),
+        };
         let seeds = match &config.seed {
             Some(path) => load_seeds(path)?,
             None => Vec::new(),
@@ -96,6 +125,10 @@ impl AppState {
             seeds,
             faults,
             telemetry: crate::telemetry::Telemetry::new(),
+            audit,
+            usage: crate::audit::usage::Usage::default(),
+            prices,
+            alerts: crate::audit::alerts::Alerts::new(alert_config),
         }));
         let empty = state.store.blocking_write(|tx| {
             Ok::<_, crate::domain::Error>(crate::domain::state::counts(tx)?.0 == 0)
@@ -164,8 +197,14 @@ impl AppState {
     /// the virtual clock goes back to the wall clock, the fault rules of the
     /// `--faults` file come back (with fresh counters and seeded sequences),
     /// runtime policy changes are dropped (the tenancy file's policies again),
-    /// and the start seeds are applied again, in one transaction.
+    /// and the start seeds are applied again, in one transaction. The audit
+    /// trail is emptied (the events queued before the reset are stored
+    /// first, so none lands after it) and its retention is the default again;
+    /// usage counters and alerts are forgotten.
     pub async fn reset(&self) -> crate::domain::Result<()> {
+        self.audit.flush().await;
+        self.usage.reset();
+        self.alerts.reset();
         self.clock.set_offset(0).ok();
         self.faults.reset_to_start();
         self.iam.reset_policies();

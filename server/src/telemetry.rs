@@ -132,6 +132,7 @@ struct Metrics {
     faults: Family<RuleLabels, Counter>,
     rate_limited: Family<LimitLabels, Counter>,
     store: Family<KindLabels, Gauge>,
+    alerts: Family<KindLabels, Counter>,
 }
 
 /// Metrics and the ring of recent requests of one emulator.
@@ -193,6 +194,12 @@ impl Telemetry {
             "Stored vaults, keys and secrets (every lifecycle state), read when scraped",
             store.clone(),
         );
+        let alerts = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "alerts",
+            "Alerts raised by the built-in detectors (/_emulator/alerts), by kind",
+            alerts.clone(),
+        );
         Self {
             metrics: Metrics {
                 registry,
@@ -202,9 +209,18 @@ impl Telemetry {
                 faults,
                 rate_limited,
                 store,
+                alerts,
             },
             recent: Mutex::new(VecDeque::with_capacity(RECENT_CAPACITY)),
         }
+    }
+
+    /// Counts one alert of `kind` (`REPEATED_FAILURES`, …).
+    pub fn alert(&self, kind: &'static str) {
+        self.metrics
+            .alerts
+            .get_or_create(&KindLabels { kind })
+            .inc();
     }
 
     /// Counts one answered OCI call and keeps its summary (the oldest of

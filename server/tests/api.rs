@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
 mod support;
-use support::{signed_request, Signer, ADMIN, FINGERPRINT};
+use support::{signed_request, Signer, ADMIN, FINGERPRINT, TENANCY};
 
 const APPS: &str =
     "ocid1.compartment.oc1..aaaaaaaaemulatorapps000000000000000000000000000000000000001";
@@ -255,20 +255,6 @@ async fn key_calls_at_the_regional_endpoint_are_not_found() {
         (a.status, a.code()),
         (StatusCode::NOT_FOUND, "NotAuthorizedOrNotFound")
     );
-}
-
-#[tokio::test]
-async fn routed_but_unemulated_operations_answer_501_naming_them() {
-    let app = spawn_app();
-    let a = app.call("GET", "/20190901/configuration", None).await;
-    assert_eq!(
-        (a.status, a.code()),
-        (StatusCode::NOT_IMPLEMENTED, "MethodNotImplemented")
-    );
-    assert!(a.body["message"]
-        .as_str()
-        .unwrap()
-        .contains("GetConfiguration"));
 }
 
 #[tokio::test]
@@ -1246,6 +1232,24 @@ async fn every_implemented_operation_resolves_its_target() {
             None,
             "V",
         ),
+        (
+            "GET",
+            format!("/20190901/auditEvents?compartmentId={APPS}&startTime=2026-01-01T00:00:00Z&endTime=2026-01-01T00:01:00Z"),
+            None,
+            "C",
+        ),
+        (
+            "GET",
+            format!("/20190901/configuration?compartmentId={APPS}"),
+            None,
+            "C",
+        ),
+        (
+            "PUT",
+            format!("/20190901/configuration?compartmentId={APPS}"),
+            Some(json!({"retentionPeriodDays": 90})),
+            "C",
+        ),
     ];
     let mut covered = Vec::new();
     for (method, target, body, expect) in rows {
@@ -1756,4 +1760,51 @@ async fn rotate_secret_with_an_adb_target_makes_a_generated_current_version() {
             (1, json!(["PREVIOUS"]), false)
         ]
     );
+}
+
+/// Issue 9: a failed call and an unauthenticated one are audited too, with
+/// what the pipeline knew; no event holds the `authorization` header.
+#[tokio::test]
+async fn a_404_and_a_401_each_become_one_audit_event() {
+    let app = spawn_app();
+    let a = app
+        .call(
+            "POST",
+            "/20180608/secrets/ocid1.vaultsecret.oc1.iad.x/actions/rotate",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let e = app
+        .admin_call("GET", "/_emulator/audit?operation=RotateSecret", None)
+        .await
+        .body;
+    assert_eq!(e["eventType"], "com.oraclecloud.vaultmng.RotateSecret");
+    assert_eq!(e["data"]["response"]["status"], "404");
+    assert_eq!(e["data"]["response"]["message"], "NotAuthorizedOrNotFound");
+    assert_eq!(e["data"]["identity"]["principalName"], "admin");
+    assert_eq!(e["data"]["identity"]["authType"], "natv");
+    assert_eq!(
+        e["data"]["identity"]["credentials"],
+        format!("{TENANCY}/{ADMIN}/{FINGERPRINT}")
+    );
+    assert!(!e.to_string().to_ascii_lowercase().contains("authorization"));
+    assert!(!e.to_string().contains("Signature version"));
+
+    let unsigned = app
+        .admin_call("GET", "/20180608/vaults?compartmentId=x", None)
+        .await;
+    assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
+    let e = app
+        .admin_call(
+            "GET",
+            "/_emulator/audit?result=FAILED&operation=ListVaults",
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(e["data"]["response"]["status"], "401");
+    assert_eq!(e["data"]["response"]["message"], "NotAuthenticated");
+    assert!(e["data"]["identity"].get("principalId").is_none());
+    assert_eq!(e["data"]["additionalDetails"]["result"], "FAILED");
 }

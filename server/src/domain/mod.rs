@@ -9,12 +9,14 @@
 //! ([`ensure_fresh`]); so resolving once per request never loses an update
 //! made by a concurrent request.
 
+pub mod audit;
 pub mod backup;
 pub mod catalog;
 pub mod compartments;
 pub mod key_rotation;
 pub mod key_version_deletion;
 pub mod keys;
+pub mod leak_scan;
 pub mod replicas;
 pub mod retry;
 pub mod secret_generation;

@@ -13,10 +13,12 @@
 //! - [`serve`]: the accept loop (hyper, with a header-read timeout).
 //! - [`conn`]: connections a fault rule can drop or reset.
 //! - [`admin`], [`faults_api`], [`iam_admin`]: `/_emulator/…`.
+//! - [`audit_api`]: each request's audit event, `/_emulator/audit`.
 //! - [`console`]: the web console, `/_emulator/metrics`, recent requests and
 //!   the metadata the console reads.
 
 pub mod admin;
+pub mod audit_api;
 pub mod conn;
 pub mod console;
 pub mod faults_api;
@@ -54,6 +56,7 @@ pub fn router(state: AppState) -> Router {
             .merge(faults_api::routes())
             .merge(iam_admin::routes())
             .merge(console::routes())
+            .merge(audit_api::routes())
             .fallback(oci_request)
             .with_state(state),
     )
@@ -124,11 +127,12 @@ async fn health(State(app): State<AppState>) -> Json<serde_json::Value> {
 }
 
 /// Every OCI call: the pipeline, then its access log line and, from the same
-/// record, its metrics and recent-request entry; a dropped connection is
+/// record, its metrics, recent-request entry and audit event; a dropped connection is
 /// aborted before the response is written.
 async fn oci_request(State(app): State<AppState>, request: Request) -> Response {
     let conn = request.extensions().get::<ConnHandle>().cloned();
-    let outcome = pipeline::run(&app, request).await;
+    let request_headers = audit_api::request_headers(request.headers());
+    let mut outcome = pipeline::run(&app, request).await;
     let record = &outcome.record;
     tracing::info!(
         method = %record.method,
@@ -139,6 +143,18 @@ async fn oci_request(State(app): State<AppState>, request: Request) -> Response 
         "request"
     );
     app.telemetry.observe(summary(&app, record));
+    let created = audit_api::created_id(&mut outcome).await;
+    let record = &outcome.record;
+    if let Some(row) = audit_api::event_of(
+        &app,
+        record,
+        request_headers,
+        outcome.response.headers(),
+        created,
+    ) {
+        app.audit.record(row);
+    }
+    audit_api::observe(&app, record);
     match (outcome.drop_connection, conn) {
         (Some(kind), Some(conn)) => {
             conn.abort(kind);

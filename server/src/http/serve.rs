@@ -33,7 +33,7 @@ pub async fn serve(
     loop {
         let tcp = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: let it pass
                     // rather than spin on the error.
@@ -44,6 +44,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let (tcp, peer) = tcp;
         let _ = tcp.set_nodelay(true);
         let (stream, handle) = FaultStream::new(tcp);
         let service =
@@ -51,6 +52,10 @@ pub async fn serve(
                 .clone()
                 .map_request(move |mut request: axum::http::Request<Incoming>| {
                     request.extensions_mut().insert(handle.clone());
+                    // The client's address, for the audit event.
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
                     request
                 });
         let connection = hyper::server::conn::http1::Builder::new()

@@ -84,7 +84,13 @@ fn scope_of(operation: Operation, permission: &str) -> (Scope, Role) {
     {
         return (Scope::Compartment, Role::Create);
     }
-    if matches!(operation, ListVaults | ListKeys | ListSecrets) {
+    // The Audit API's calls are checked in the compartment they name
+    // (`ListEvents`: AUDIT_EVENT_READ, Oracle "Details for Audit"; the
+    // configuration: the tenancy's TENANCY_INSPECT / TENANCY_UPDATE).
+    if matches!(
+        operation,
+        ListVaults | ListKeys | ListSecrets | ListEvents | GetConfiguration | UpdateConfiguration
+    ) {
         return (Scope::Compartment, Role::Own);
     }
     let related = operation == CreateSecret;

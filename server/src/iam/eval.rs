@@ -105,6 +105,14 @@ const TABLE: &[(&str, [&[&str]; 4])] = &[
             &[],
         ],
     ),
+    // Oracle "Details for Audit": `read audit-events` is AUDIT_EVENT_READ.
+    ("audit-events", [&[], &["AUDIT_EVENT_READ"], &[], &[]]),
+    // The Audit configuration is a tenancy setting (Oracle "Setting Audit
+    // Log Retention Period": done by tenancy administrators).
+    (
+        "tenancies",
+        [&["TENANCY_INSPECT"], &[], &[], &["TENANCY_UPDATE"]],
+    ),
 ];
 
 /// The families: `secret-family` and `all-resources` (for the Vault service).
@@ -122,6 +130,8 @@ const FAMILIES: &[(&str, &[&str])] = &[
             "secrets",
             "secret-versions",
             "secret-bundles",
+            "audit-events",
+            "tenancies",
         ],
     ),
 ];

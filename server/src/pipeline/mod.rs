@@ -17,6 +17,7 @@
 pub mod resolve;
 pub mod route;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,20 @@ pub struct Record {
     pub code: Option<String>,
     /// Time from the pipeline's start to its answer.
     pub elapsed: Duration,
+    /// The raw query string.
+    pub query: String,
+    /// The client's address, when the request came over a socket.
+    pub source_ip: Option<String>,
+    /// The `user-agent` header.
+    pub user_agent: Option<String>,
+    /// The signature's `keyId` when it is an API key's
+    /// `tenancy/user/fingerprint` (what OCI's audit writes as credentials;
+    /// never a session token, never the signature).
+    pub credentials: Option<String>,
+    /// A crypto call's `loggingContext` (OCI writes it into the audit log).
+    pub logging_context: Option<BTreeMap<String, String>>,
+    /// The secret version a bundle read returned.
+    pub secret_version: Option<u64>,
 }
 
 /// The pipeline's answer for one request.
@@ -100,6 +115,15 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         status: 0,
         code: None,
         elapsed: Duration::ZERO,
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        source_ip: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+        user_agent: header_text(&parts.headers, header::USER_AGENT.as_str()),
+        credentials: credentials(&parts.headers),
+        logging_context: None,
+        secret_version: None,
     };
     let mut drop_connection = None;
     let mut after_commit: Option<(String, InjectedError)> = None;
@@ -156,6 +180,9 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             Ok(body) => body,
             Err(e) => break 'stages Err(e),
         };
+        if op.service() == crate::operation::Service::KmsCrypto {
+            record.logging_context = logging_context(&body);
+        }
 
         // Authenticate: the signature, at the wall clock.
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -294,6 +321,10 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         }
     }
     record.status = response.status().as_u16();
+    record.secret_version = response
+        .extensions()
+        .get::<services::SecretVersionRead>()
+        .map(|v| v.0);
     record.code = response
         .extensions()
         .get::<crate::error::BodyCode>()
@@ -380,6 +411,35 @@ pub fn base_url(app: &AppState, host: Option<&str>) -> String {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{}", host.unwrap_or("127.0.0.1")),
     }
+}
+
+/// The `keyId` of an `authorization: Signature …` header when it has the
+/// form `tenancy/user/fingerprint` (an API key); anything else (a session
+/// token's `ST$…`) is not recorded.
+fn credentials(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let start = auth.find("keyId=\"")? + "keyId=\"".len();
+    let key = &auth[start..];
+    let key = &key[..key.find('"')?];
+    let api_key = key.len() <= 512
+        && key.split('/').count() == 3
+        && key.starts_with("ocid1.")
+        && !key.contains('$');
+    api_key.then(|| key.to_owned())
+}
+
+/// A crypto request's `loggingContext` (string → string), if the body has
+/// one; the body is read for nothing else.
+fn logging_context(body: &[u8]) -> Option<BTreeMap<String, String>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Only {
+        logging_context: Option<BTreeMap<String, String>>,
+    }
+    if !body.windows(14).any(|w| w == b"loggingContext") {
+        return None;
+    }
+    serde_json::from_slice::<Only>(body).ok()?.logging_context
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {

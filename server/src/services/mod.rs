@@ -6,6 +6,7 @@
 //! loads it again; writes hand the resolved resource to the domain, which
 //! checks it is still current inside the write's transaction.
 
+pub mod audit;
 pub mod common;
 pub mod kms_crypto;
 pub mod kms_management;
@@ -279,7 +280,14 @@ pub struct Reply {
     next_page: Option<String>,
     /// Other OCI response headers (`opc-work-request-id`, `opc-content-md5`).
     headers: Vec<(&'static str, String)>,
+    /// The secret version a bundle read returned, for the audit event.
+    secret_version: Option<u64>,
 }
+
+/// A response extension naming the secret version a bundle read returned,
+/// which the pipeline's record (and so the audit event) takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretVersionRead(pub u64);
 
 impl Reply {
     /// 200 with `value` as JSON.
@@ -291,7 +299,20 @@ impl Reply {
             etag: None,
             next_page: None,
             headers: Vec::new(),
+            secret_version: None,
         })
+    }
+
+    /// 200 with `body`, already JSON (the audit trail's stored documents).
+    pub fn raw_json(body: Vec<u8>) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Some(body),
+            etag: None,
+            next_page: None,
+            headers: Vec::new(),
+            secret_version: None,
+        }
     }
 
     /// 200 with no body (the SDK models these operations with no response type).
@@ -302,6 +323,7 @@ impl Reply {
             etag: None,
             next_page: None,
             headers: Vec::new(),
+            secret_version: None,
         }
     }
 
@@ -326,6 +348,12 @@ impl Reply {
     /// Adds another response header OCI sends for this operation.
     pub fn header(mut self, name: &'static str, value: &str) -> Self {
         self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    /// Names the secret version this answer returned (for the audit event).
+    pub fn secret_version(mut self, version_number: u64) -> Self {
+        self.secret_version = Some(version_number);
         self
     }
 
@@ -360,6 +388,9 @@ impl IntoResponse for Reply {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 response.headers_mut().insert(name, value);
             }
+        }
+        if let Some(n) = self.secret_version {
+            response.extensions_mut().insert(SecretVersionRead(n));
         }
         response
     }
@@ -493,6 +524,9 @@ pub async fn dispatch(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         GetSecretBundle => secret_bundles::get_secret_bundle(app, ctx).await,
         GetSecretBundleByName => secret_bundles::get_secret_bundle_by_name(app, ctx).await,
         ListSecretBundleVersions => secret_bundles::list_secret_bundle_versions(app, ctx).await,
+        ListEvents => audit::list_events(app, ctx).await,
+        GetConfiguration => audit::get_configuration(app, ctx).await,
+        UpdateConfiguration => audit::update_configuration(app, ctx).await,
         other => Err(ApiError::new(
             ErrorCode::MethodNotImplemented,
             format!("{} is not implemented by the emulator yet.", other.name()),

@@ -116,7 +116,7 @@ fn bundle_reply(app: &AppState, source: BundleSource, with_etag: bool) -> Result
         },
         metadata: source.secret.metadata.clone(),
     };
-    let reply = Reply::json(&bundle)?;
+    let reply = Reply::json(&bundle)?.secret_version(source.version.version_number);
     Ok(if with_etag {
         reply.etag(&source.secret.etag)
     } else {

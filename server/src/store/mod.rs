@@ -55,7 +55,8 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_meta.sql")),
         M::up(include_str!("migrations/0003_wrapping_keys.sql")),
         M::up(include_str!("migrations/0004_backups.sql")),
-        M::up(include_str!("migrations/0008_secret_version_columns.sql")),
+        M::up(include_str!("migrations/0005_audit.sql")),
+        M::up(include_str!("migrations/0006_secret_columns.sql")),
     ])
 }
 
