@@ -119,6 +119,40 @@ def test_list_secrets_paging(vaults_client, vault, aes_key, secret):
     assert set(seen) == created
 
 
+@pytest.mark.parametrize("sort_by,sort_order", [("NAME", "ASC"), ("NAME", "DESC"), ("TIMECREATED", "ASC"),
+                                                 ("TIMECREATED", "DESC")])
+def test_list_secrets_pages_follow_the_sort_order(vaults_client, vault, aes_key, secret, sort_by, sort_order):
+    made = [secret(vault, aes_key, name=unique("order-" + c))[0] for c in "cab"]
+    items, responses = walk_pages(vaults_client.list_secrets, COMPARTMENT_ID, vault_id=vault.id, limit=2,
+                                  sort_by=sort_by, sort_order=sort_order)
+    assert [len(r.data) for r in responses] == [2, 1]
+    if sort_by == "NAME":
+        expected = sorted(made, key=lambda s: s.secret_name)
+    else:
+        expected = sorted(made, key=lambda s: (s.time_created, s.id))
+    if sort_order == "DESC":
+        expected.reverse()
+    assert [s.id for s in items] == [s.id for s in expected]
+
+
+def test_list_secrets_filters_by_settled_state_and_refuses_a_foreign_page_token(
+        vaults_client, base_url, vault, aes_key, secret):
+    kept, _ = secret(vault, aes_key)
+    gone, _ = secret(vault, aes_key)
+    vaults_client.schedule_secret_deletion(gone.id, vm.ScheduleSecretDeletionDetails())
+    pending = list_all(vaults_client.list_secrets, COMPARTMENT_ID, vault_id=vault.id,
+                       lifecycle_state="PENDING_DELETION")
+    assert [s.id for s in pending] == [gone.id]
+    active = list_all(vaults_client.list_secrets, COMPARTMENT_ID, vault_id=vault.id, lifecycle_state="ACTIVE")
+    assert [s.id for s in active] == [kept.id]
+    first = vaults_client.list_secrets(COMPARTMENT_ID, vault_id=vault.id, limit=1, sort_by="NAME")
+    assert first.has_next_page
+    # A token from a name-ordered walk does not continue a time-ordered one; nor does a made-up one.
+    for token in (first.next_page, "bm90LWEtdG9rZW4", "!!"):
+        expect_service_error(400, "InvalidParameter", vaults_client.list_secrets, COMPARTMENT_ID,
+                             vault_id=vault.id, limit=1, page=token)
+
+
 def test_duplicate_secret_name_in_vault_is_400(vaults_client, vault, aes_key, secret):
     s, _ = secret(vault, aes_key)
     expect_service_error(400, "InvalidParameter", vaults_client.create_secret, vm.CreateSecretDetails(

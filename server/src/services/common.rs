@@ -161,17 +161,7 @@ pub const MAX_LIMIT: usize = 1000;
 /// remain); `page` is the opaque token of a previous `opc-next-page` (here
 /// an offset). Returns the page and the next token, `None` on the last page.
 pub fn paginate<T>(items: Vec<T>, ctx: &Ctx<'_>) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let limit = match ctx.query("limit")? {
-        None => None,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),
-            _ => {
-                return Err(ApiError::invalid(format!(
-                    "limit must be an integer from 1 to {MAX_LIMIT}."
-                )))
-            }
-        },
-    };
+    let limit = limit(ctx)?;
     let offset = match ctx.query("page")? {
         None => 0,
         Some(text) => text
@@ -187,6 +177,20 @@ pub fn paginate<T>(items: Vec<T>, ctx: &Ctx<'_>) -> Result<(Vec<T>, Option<Strin
     let end = offset.saturating_add(page.len());
     let next = (limit.is_some() && end < total).then(|| end.to_string());
     Ok((page, next))
+}
+
+/// The `limit` query parameter: 1 to [`MAX_LIMIT`], `None` when absent;
+/// 400 `InvalidParameter` otherwise.
+pub fn limit(ctx: &Ctx<'_>) -> Result<Option<usize>, ApiError> {
+    match ctx.query("limit")? {
+        None => Ok(None),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(Some(n)),
+            _ => Err(ApiError::invalid(format!(
+                "limit must be an integer from 1 to {MAX_LIMIT}."
+            ))),
+        },
+    }
 }
 
 /// A validated `sortBy`/`sortOrder` pair.

@@ -1,6 +1,7 @@
 //! Secret management (`VaultsClient`, regional `vaults` host, `/20180608`).
 //! Models: <https://docs.oracle.com/en-us/iaas/api/#/en/secretmgmt/20180608/Secret/>.
 
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -17,8 +18,8 @@ use crate::domain::secret_replication::{ReplicationConfig, ReplicationTarget};
 use crate::domain::secret_rules::{RuleInput, SecretRules};
 use crate::domain::secret_version_deletion;
 use crate::domain::secrets::{
-    self, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate,
-    SecretVersion as DomainVersion, Stage,
+    self, ListCursor, ListQuery, NewContent, NewSecret, Secret as DomainSecret, SecretState,
+    SecretUpdate, SecretVersion as DomainVersion, Stage,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -678,25 +679,23 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
         )));
     }
     let sort = common::sort(ctx, &["TIMECREATED", "NAME"])?;
-    let (now, region) = (ctx.now, ctx.region.clone());
-    let mut all = app
+    let query = ListQuery {
+        compartment_id: compartment,
+        region: ctx.region.clone(),
+        name,
+        vault_id,
+        state,
+        by_name: sort.by == 1,
+        descending: sort.descending,
+        after: ctx.query("page")?.map(|t| page_cursor(&t)).transpose()?,
+        limit: common::limit(ctx)?,
+    };
+    let now = ctx.now;
+    let (page, next) = app
         .store
-        .read(move |tx| {
-            secrets::list(
-                tx,
-                &compartment,
-                region.as_deref(),
-                name.as_deref(),
-                vault_id.as_deref(),
-                now,
-            )
-        })
+        .read(move |tx| secrets::list(tx, &query, now))
         .await?;
-    if let Some(state) = state {
-        all.retain(|(s, _)| s.lifecycle_state.as_str().eq_ignore_ascii_case(&state));
-    }
-    sort.apply(&mut all, |x| (x.0.time_created, &x.0.secret_name, &x.0.id));
-    let (page, next) = common::paginate(all, ctx)?;
+    let next = next.map(|c| page_token(&c));
     let home = app.config.region.as_str();
     let items: Vec<Secret> = page
         .iter()
@@ -709,6 +708,37 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
         })
         .collect();
     Ok(Reply::json(&items)?.next_page(next))
+}
+
+/// The `opc-next-page` token of a `ListSecrets` position: opaque to
+/// clients (base64url of the sort key and the last OCID).
+fn page_token(cursor: &ListCursor) -> String {
+    let text = match cursor {
+        ListCursor::Time(t, id) => format!("t:{t}:{id}"),
+        ListCursor::Name(n, id) => format!("n:{n}:{id}"),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+/// The position a `page` token names; 400 `InvalidParameter` for anything
+/// this emulator did not hand out.
+fn page_cursor(token: &str) -> Result<ListCursor, ApiError> {
+    let bad = || ApiError::invalid("The page token is not valid.");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let mut parts = text.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("t"), Some(t), Some(id)) if !id.is_empty() => Ok(ListCursor::Time(
+            t.parse().map_err(|_| bad())?,
+            id.to_owned(),
+        )),
+        (Some("n"), Some(n), Some(id)) if !id.is_empty() => {
+            Ok(ListCursor::Name(n.to_owned(), id.to_owned()))
+        }
+        _ => Err(bad()),
+    }
 }
 
 /// `UpdateSecret`: `PUT /20180608/secrets/{secretId}`.
