@@ -748,53 +748,71 @@ pub fn list(
             ))
         }
     };
-    let sql = format!(
-        "SELECT doc, replica_vault FROM (
-             SELECT s.doc, NULL AS replica_vault, s.{key} AS k, s.id, s.name, s.vault_id AS seen_vault,
-                    s.state, s.deletion_ns
-             FROM secrets s WHERE s.compartment_id = ?1 AND s.region = ?2
-             UNION ALL
-             SELECT s.doc, r.vault_id, s.{key}, s.id, s.name, r.vault_id, s.state, s.deletion_ns
-             FROM secret_replicas r JOIN secrets s ON s.id = r.secret_id
-             WHERE r.region = ?2 AND s.compartment_id = ?1)
-         WHERE (?3 IS NULL OR name = ?3) AND (?4 IS NULL OR seen_vault = ?4)
-           AND (?5 IS NULL OR (CASE WHEN state = 'PENDING_DELETION' AND deletion_ns <= ?6
-                                    THEN 'DELETED' ELSE state END) = ?5)
-           AND (?7 IS NULL OR (k, id) {op} (?7, ?8))
-         ORDER BY k {order}, id {order} LIMIT ?9"
+    // Two queries, each walking its index in the page's order and stopping
+    // at the limit: the secrets whose own region this is, and the replicas
+    // seen here (a join from `secret_replicas`); merged below.
+    let filters = "(?3 IS NULL OR s.name = ?3)
+           AND (?5 IS NULL OR (CASE WHEN s.state = 'PENDING_DELETION' AND s.deletion_ns <= ?6
+                                    THEN 'DELETED' ELSE s.state END) = ?5)";
+    let own = format!(
+        "SELECT s.doc, NULL FROM secrets s
+         WHERE s.compartment_id = ?1 AND s.region = ?2 AND (?4 IS NULL OR s.vault_id = ?4) AND {filters}
+           AND (?7 IS NULL OR (s.{key}, s.id) {op} (?7, ?8))
+         ORDER BY s.{key} {order}, s.id {order} LIMIT ?9"
+    );
+    let replicas = format!(
+        "SELECT s.doc, r.vault_id FROM secret_replicas r JOIN secrets s ON s.id = r.secret_id
+         WHERE r.region = ?2 AND s.compartment_id = ?1 AND (?4 IS NULL OR r.vault_id = ?4) AND {filters}
+           AND (?7 IS NULL OR (s.{key}, s.id) {op} (?7, ?8))
+         ORDER BY s.{key} {order}, s.id {order} LIMIT ?9"
     );
     let limit = q.limit.map_or(-1, |l| l as i64 + 1);
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![
-            q.compartment_id,
-            q.region.as_deref().unwrap_or(""),
-            q.name,
-            q.vault_id,
-            q.state,
-            unix_ns(now),
-            after_key,
-            after_id,
-            limit
-        ],
-        |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)),
-    )?;
+    let args = params![
+        q.compartment_id,
+        q.region.as_deref().unwrap_or(""),
+        q.name,
+        q.vault_id,
+        q.state,
+        unix_ns(now),
+        after_key,
+        after_id,
+        limit
+    ];
     let mut page = Vec::new();
-    for row in rows {
-        let (doc, replica_vault) = row?;
-        let secret: Secret = serde_json::from_str(&doc)?;
-        let secret = secret.settle(now);
-        let replica = match replica_vault {
-            None => None,
-            Some(vault_id) => secret
-                .replication
-                .iter()
-                .flat_map(|c| &c.targets)
-                .find(|t| t.vault_id == vault_id && t.region == q.region)
-                .cloned(),
-        };
-        page.push((secret, replica));
+    for sql in [own, replicas] {
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(args, |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+        })?;
+        for row in rows {
+            let (doc, replica_vault) = row?;
+            let secret: Secret = serde_json::from_str(&doc)?;
+            let secret = secret.settle(now);
+            let replica = match replica_vault {
+                None => None,
+                Some(vault_id) => secret
+                    .replication
+                    .iter()
+                    .flat_map(|c| &c.targets)
+                    .find(|t| t.vault_id == vault_id && t.region == q.region)
+                    .cloned(),
+            };
+            page.push((secret, replica));
+        }
     }
+    page.sort_by(|(a, _), (b, _)| {
+        let ord = if q.by_name {
+            a.secret_name.cmp(&b.secret_name)
+        } else {
+            unix_ns(a.time_created).cmp(&unix_ns(b.time_created))
+        }
+        .then_with(|| a.id.cmp(&b.id));
+        if q.descending {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
     let next = match q.limit {
         Some(l) if page.len() > l => {
             page.truncate(l);
