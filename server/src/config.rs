@@ -28,6 +28,71 @@ pub enum Command {
     /// Policy tools that work offline from a tenancy file (`policy check`, `policy lint`).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Ask a running emulator for security tokens (`token session`,
+    /// `token resource-principal`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `token` subcommands: each calls a running emulator's
+/// `/_emulator/tokens/…` (tokens are signed by its key).
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// A session token and its private key for a user (`--auth
+    /// security_token`): prints `{"token","privatePem"}`, or with `--dir`
+    /// writes `token` and `key.pem` (mode 0600) there and prints an oci
+    /// config profile that uses them.
+    Session(SessionTokenArgs),
+    /// A resource principal (v2.2): prints the `export` lines of the
+    /// environment the SDKs read (`OCI_RESOURCE_PRINCIPAL_VERSION=2.2`,
+    /// `…_RPST`, `…_PRIVATE_PEM`, `…_REGION`).
+    ResourcePrincipal(ResourcePrincipalArgs),
+}
+
+/// `token session` arguments.
+#[derive(Debug, Args)]
+pub struct SessionTokenArgs {
+    /// The user, by OCID or name.
+    #[arg(long)]
+    pub user: String,
+    /// Token lifetime in seconds (1 to 86400).
+    #[arg(long, default_value_t = 3600)]
+    pub ttl_seconds: i64,
+    /// Write `token`, `key.pem` and print a config profile instead of JSON.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// The running emulator.
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_URL",
+        default_value = "http://127.0.0.1:4585"
+    )]
+    pub url: String,
+}
+
+/// `token resource-principal` arguments.
+#[derive(Debug, Args)]
+pub struct ResourcePrincipalArgs {
+    /// The resource type: `fnfunc`, `computecontainerinstance`, … (the
+    /// `res_type` claim, `resource.type` in matching rules).
+    #[arg(long)]
+    pub resource_type: String,
+    /// The resource's OCID.
+    #[arg(long)]
+    pub resource_id: String,
+    /// The compartment the resource lives in.
+    #[arg(long)]
+    pub compartment: String,
+    /// RPST lifetime in seconds (1 to 86400).
+    #[arg(long, default_value_t = 3600)]
+    pub ttl_seconds: i64,
+    /// The running emulator.
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_URL",
+        default_value = "http://127.0.0.1:4585"
+    )]
+    pub url: String,
 }
 
 /// `policy` subcommands.
@@ -153,6 +218,15 @@ pub struct ServeConfig {
         default_value_t = 30
     )]
     pub header_read_timeout_secs: u64,
+    /// Lifetime, in seconds, of the instance-principal tokens `POST
+    /// /v1/x509` issues (1 to 86400; expiry follows the emulator's clock).
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_TOKEN_TTL_SECONDS",
+        default_value_t = 1200,
+        value_parser = clap::value_parser!(i64).range(1..=86_400)
+    )]
+    pub token_ttl_seconds: i64,
 }
 
 impl ServeConfig {
@@ -171,6 +245,7 @@ impl ServeConfig {
             max_backup_bytes: 16 * 1024 * 1024,
             faults: None,
             header_read_timeout_secs: 30,
+            token_ttl_seconds: 1200,
         }
     }
 }

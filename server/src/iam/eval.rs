@@ -166,6 +166,7 @@ pub const VARIABLES: &[&str] = &[
     "target.key.id",
     "target.secret.name",
     "target.secret.id",
+    "request.includeplaintextkey",
 ];
 
 /// The name of the built-in policy that gives `Administrators` everything.
@@ -394,6 +395,9 @@ pub struct Request {
     pub region: String,
     /// The permissions needed; all must be granted.
     pub checks: Vec<Check>,
+    /// Variables the request itself supplies (lowercase names), such as
+    /// GenerateDataEncryptionKey's `request.includeplaintextkey`.
+    pub variables: Vec<(&'static str, String)>,
 }
 
 /// The compiled policies of a tenancy.
@@ -561,16 +565,16 @@ impl Engine {
             "request.user.id" if p.kind == "user" => Var::One(&p.user_id),
             "request.user.name" if p.kind == "user" => Var::One(&p.user_name),
             "request.principal.id" => Var::One(&p.user_id),
-            "request.principal.type" => Var::One(p.kind),
+            "request.principal.type" => Var::One(p.principal_type()),
             "request.principal.compartment.id" => Var::One(p.compartment_id.as_deref()?),
             "request.groups.id" => Var::Many(p.groups.iter().map(|g| g.id.as_str()).collect()),
             "request.region" => Var::Many(vec![&r.region, crate::ocid::region_key(&r.region)]),
             "target.compartment.id" => Var::One(&c.target.compartment_id),
             "target.compartment.name" => Var::One(self.directory.name(&c.target.compartment_id)?),
             other => Var::One(
-                c.target
-                    .variables
+                r.variables
                     .iter()
+                    .chain(&c.target.variables)
                     .find(|(n, _)| *n == other)
                     .map(|(_, v)| v.as_str())?,
             ),
@@ -660,11 +664,15 @@ impl Engine {
         json!({
             "operation": request.operation,
             "principal": {
-                "type": request.principal.kind,
+                "type": request.principal.principal_type(),
                 "id": request.principal.user_id,
                 "name": request.principal.user_name,
+                "compartmentId": request.principal.compartment_id,
                 "groups": request.principal.groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
                 "dynamicGroups": request.principal.dynamic_groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
+                "dynamicGroupMatches": request.principal.dynamic_group_matches.iter().map(|m| json!({
+                    "id": m.id, "name": m.name, "matched": m.matched, "why": m.why,
+                })).collect::<Vec<_>>(),
             },
             "decision": if denied.is_some() { "denied" } else { "allowed" },
             "summary": summary,
@@ -680,17 +688,21 @@ impl Engine {
                 st.subject, r.principal.kind, r.principal.user_name
             ))
         } else {
-            Err(format!(
-                "{} does not cover {} {} (groups: {})",
-                st.subject,
-                r.principal.kind,
-                r.principal.user_name,
-                r.principal
-                    .groups
+            let names = |groups: &[super::tenancy::GroupRef]| {
+                groups
                     .iter()
                     .map(|g| g.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
+            };
+            let member_of = if r.principal.kind == "user" {
+                format!("groups: {}", names(&r.principal.groups))
+            } else {
+                format!("dynamic groups: {}", names(&r.principal.dynamic_groups))
+            };
+            Err(format!(
+                "{} does not cover {} {} ({member_of})",
+                st.subject, r.principal.kind, r.principal.user_name,
             ))
         };
         let grant = match &st.resource {
@@ -765,8 +777,9 @@ fn verb_covers(st: &Statement, permission: &str) -> bool {
     }
 }
 
-/// Case-insensitive comparison; `/…/` patterns with `*` wildcards.
-fn value_matches(value: &Value, actual: &str) -> bool {
+/// Whether `actual` matches a condition's value: a literal compared without
+/// regard to case, or a `/pattern*/`.
+pub(crate) fn value_matches(value: &Value, actual: &str) -> bool {
     match value {
         Value::Quoted(text) | Value::Word(text) => text.to_lowercase() == actual.to_lowercase(),
         Value::Pattern(pattern) => glob(&pattern.to_lowercase(), &actual.to_lowercase()),
@@ -972,6 +985,8 @@ mod tests {
                 })
                 .collect(),
             dynamic_groups: Vec::new(),
+            resource_type: None,
+            dynamic_group_matches: Vec::new(),
         }
     }
 
@@ -1008,6 +1023,7 @@ mod tests {
 
     fn request(groups: &[&str], operation: &'static str, check: Check) -> Request {
         Request {
+            variables: Vec::new(),
             principal: user(groups),
             operation,
             region: "us-ashburn-1".into(),

@@ -7,7 +7,13 @@
 //!   "groups": [{"id","name"}], "users": [{"id","name","groups": [names],
 //!   "apiKeys": [{"publicKeyPem","fingerprint"?}]}],
 //!   "policies": [{"name","compartmentId","statements": [..]}],
-//!   "dynamicGroups": [{"id","name","matchingRule"}], "regions": ["us-phoenix-1", ..]}`.
+//!   "dynamicGroups": [{"id","name","matchingRule"}], "regions": ["us-phoenix-1", ..],
+//!   "instances": [{"id","compartmentId","displayName","freeformTags"?,"definedTags"?}]}`.
+//!
+//! `instances` are the compute instances whose instance principals the
+//! emulator serves (`/_emulator/imds/<instance OCID>/opc/v2/…` and
+//! `POST /v1/x509`); their compartment and defined tags are what dynamic
+//! group matching rules read (`iam::dynamic_groups`).
 //!
 //! `regions` are the regions the tenancy is subscribed to (besides its
 //! `homeRegion` and the emulator's `--region`, which always count): where
@@ -53,6 +59,30 @@ pub struct TenancyFile {
     /// `tenancy.homeRegion`; vault replicas live in these.
     #[serde(default)]
     pub regions: Vec<String>,
+    /// Compute instances (instance principals).
+    #[serde(default)]
+    pub instances: Vec<Instance>,
+}
+
+/// A compute instance, as OCI's `Instance` model names its fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Instance {
+    /// `ocid1.instance.oc1..…`
+    pub id: String,
+    /// The compartment it lives in.
+    pub compartment_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Free-form tags (`{"key": "value"}`); shown, not matched (OCI's
+    /// matching rules read defined tags).
+    #[serde(default)]
+    pub freeform_tags: std::collections::BTreeMap<String, String>,
+    /// Defined tags (`{"namespace": {"key": "value"}}`), read by
+    /// `tag.<namespace>.<key>.value` in matching rules.
+    #[serde(default)]
+    pub defined_tags:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 /// A dynamic group: principals matching `matchingRule` are its members.
@@ -169,6 +199,13 @@ pub struct Principal {
     pub groups: Vec<GroupRef>,
     /// Dynamic groups the principal matches.
     pub dynamic_groups: Vec<GroupRef>,
+    /// A resource principal's resource type (`fnfunc`,
+    /// `computecontainerinstance`, …): its `request.principal.type`.
+    pub resource_type: Option<String>,
+    /// Every dynamic group's rule checked against an instance or resource
+    /// principal, matched or not, with why (the decisions endpoint shows
+    /// them); empty for users.
+    pub dynamic_group_matches: Vec<crate::iam::dynamic_groups::Match>,
 }
 
 impl Principal {
@@ -183,7 +220,15 @@ impl Principal {
             compartment_id: None,
             groups: Vec::new(),
             dynamic_groups: Vec::new(),
+            resource_type: None,
+            dynamic_group_matches: Vec::new(),
         }
+    }
+
+    /// `request.principal.type`: `user`, `instance`, or a resource
+    /// principal's resource type.
+    pub fn principal_type(&self) -> &str {
+        self.resource_type.as_deref().unwrap_or(self.kind)
     }
 }
 
@@ -194,6 +239,8 @@ pub struct Tenancy {
     pub file: TenancyFile,
     /// `<tenancy>/<user>/<fingerprint>` → (public key, index into `file.users`).
     keys: HashMap<String, (PublicKey, usize)>,
+    /// Each dynamic group's parsed matching rule, in `file.dynamic_groups` order.
+    rules: Vec<crate::iam::policy::Condition>,
 }
 
 impl Tenancy {
@@ -294,6 +341,7 @@ impl Tenancy {
                 file.tenancy.home_region
             );
         }
+        let mut rules = Vec::new();
         for (i, g) in file.dynamic_groups.iter().enumerate() {
             if !is_ocid_of(&g.id, "dynamicgroup") {
                 bail!(
@@ -301,15 +349,31 @@ impl Tenancy {
                     g.id
                 );
             }
-            if let Err(e) = crate::iam::policy::parse_condition(&g.matching_rule) {
-                bail!(
+            match crate::iam::dynamic_groups::parse_rule(&g.matching_rule) {
+                Ok(rule) => rules.push(rule),
+                Err(e) => bail!(
                     "dynamicGroups[{i}].matchingRule (dynamic group {:?}): {:?}: {e}",
                     g.name,
                     g.matching_rule
+                ),
+            }
+        }
+        let mut instance_ids = HashSet::new();
+        for (i, inst) in file.instances.iter().enumerate() {
+            if !is_ocid_of(&inst.id, "instance") {
+                bail!("instances[{i}].id: {:?} is not an instance OCID", inst.id);
+            }
+            if !instance_ids.insert(inst.id.as_str()) {
+                bail!("instances[{i}].id: {:?} appears twice", inst.id);
+            }
+            if !containers.contains(inst.compartment_id.as_str()) {
+                bail!(
+                    "instances[{i}].compartmentId: {:?} is neither the tenancy nor a compartment",
+                    inst.compartment_id
                 );
             }
         }
-        Ok(Self { file, keys })
+        Ok(Self { file, keys, rules })
     }
 
     /// The API key registered as `<tenancy>/<user>/<fingerprint>` (the
@@ -343,6 +407,78 @@ impl Tenancy {
                 })
                 .collect(),
             dynamic_groups: Vec::new(),
+            resource_type: None,
+            dynamic_group_matches: Vec::new(),
+        }
+    }
+
+    /// An instance of this tenancy by OCID.
+    pub fn instance(&self, id: &str) -> Option<&Instance> {
+        self.file.instances.iter().find(|i| i.id == id)
+    }
+
+    /// The principal of an instance (`request.principal.type` `instance`),
+    /// with the dynamic groups its id, compartment and defined tags match.
+    pub fn instance_principal(&self, instance: &Instance) -> Principal {
+        let facts = crate::iam::dynamic_groups::Facts::instance(instance);
+        self.machine_principal(
+            instance.id.clone(),
+            instance.display_name.clone(),
+            "instance",
+            None,
+            instance.compartment_id.clone(),
+            &facts,
+        )
+    }
+
+    /// The principal of a resource (resource principals: functions,
+    /// container instances, …) named by an RPST's claims.
+    pub fn resource_principal(
+        &self,
+        resource_id: &str,
+        resource_type: &str,
+        compartment_id: &str,
+    ) -> Principal {
+        let facts =
+            crate::iam::dynamic_groups::Facts::resource(resource_id, resource_type, compartment_id);
+        self.machine_principal(
+            resource_id.to_owned(),
+            resource_id.to_owned(),
+            "resource",
+            Some(resource_type.to_owned()),
+            compartment_id.to_owned(),
+            &facts,
+        )
+    }
+
+    fn machine_principal(
+        &self,
+        id: String,
+        name: String,
+        kind: &'static str,
+        resource_type: Option<String>,
+        compartment_id: String,
+        facts: &crate::iam::dynamic_groups::Facts,
+    ) -> Principal {
+        let matches =
+            crate::iam::dynamic_groups::evaluate(&self.file.dynamic_groups, &self.rules, facts);
+        Principal {
+            user_id: id,
+            user_name: name,
+            tenancy_id: self.file.tenancy.id.clone(),
+            kind,
+            compartment_id: Some(compartment_id),
+            groups: Vec::new(),
+            dynamic_groups: matches
+                .iter()
+                .filter(|m| m.matched)
+                .map(|m| GroupRef {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                })
+                .collect(),
+            resource_type,
+            dynamic_group_matches: matches,
         }
     }
 
