@@ -363,3 +363,25 @@ def test_a_secret_move_needs_secret_move_in_both_compartments(url, admin, secret
                                  "Allow group SecretAdmins to manage secret-family in compartment security"]))
     assert move(SECURITY).status == 200
     assert admin.vaults.get_secret(secret.id).data.compartment_id == SECURITY
+
+
+def test_include_plaintext_key_condition_decides_generate_data_encryption_key(url, reader, vault_in):
+    """`request.includePlainTextKey` (Oracle's Vault policy reference) is supplied from the body."""
+    vault, key = vault_in(APPS)
+    put_policies(url, (TENANCY, [
+        "Allow group AppReaders to use keys in compartment apps where request.includePlainTextKey = 'false'"]))
+    crypto = reader.crypto(vault)
+
+    def details(include):
+        return oci.key_management.models.GenerateKeyDetails(
+            key_id=key.id, include_plaintext_key=include,
+            key_shape=oci.key_management.models.KeyShape(algorithm="AES", length=32))
+    r = crypto.generate_data_encryption_key(details(False))
+    assert r.status == 200
+    assert r.data.plaintext is None
+    assert r.data.ciphertext
+    err = expect_service_error(404, "NotAuthorizedOrNotFound", crypto.generate_data_encryption_key, details(True))
+    statements = decision_of(err)["checks"][0]["statements"]
+    why = next(s for s in statements if s["policy"] == "test-0")["condition"]
+    assert why == {"ok": False, "why": "request.includeplaintextkey = 'false' does not hold "
+                                         "(request.includeplaintextkey = 'true')"}
