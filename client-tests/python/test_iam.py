@@ -385,3 +385,12 @@ def test_include_plaintext_key_condition_decides_generate_data_encryption_key(ur
     why = next(s for s in statements if s["policy"] == "test-0")["condition"]
     assert why == {"ok": False, "why": "request.includeplaintextkey = 'false' does not hold "
                                          "(request.includeplaintextkey = 'true')"}
+
+
+def test_an_identity_domain_prefix_names_that_domains_group_only(url, reader, secret_in):
+    """`'Sales'/AppReaders` is not the Default domain's AppReaders (app-reader's group)."""
+    secret = secret_in(APPS)
+    put_policies(url, (TENANCY, ["Allow group 'Sales'/AppReaders to read secret-bundles in compartment apps"]))
+    expect_service_error(404, "NotAuthorizedOrNotFound", reader.secrets.get_secret_bundle, secret.id)
+    put_policies(url, (TENANCY, ["Allow group 'Default'/AppReaders to read secret-bundles in compartment apps"]))
+    assert reader.secrets.get_secret_bundle(secret.id).status == 200

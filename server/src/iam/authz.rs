@@ -463,6 +463,7 @@ pub fn simulated_principal(
                 id: super::eval::group_id(dir, name)
                     .unwrap_or_else(|| format!("ocid1.group.oc1..unknown-{name}")),
                 name: name.clone(),
+                domain: super::tenancy::DEFAULT_DOMAIN.to_owned(),
             })
             .collect(),
         dynamic_groups: Vec::new(),

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use serde_json::{json, Value as Json};
 
 use super::policy::{self, Condition, Level, Location, Statement, Subject, Value, Verb};
-use super::tenancy::{Policy, Principal, TenancyFile};
+use super::tenancy::{Policy, Principal, TenancyFile, DEFAULT_DOMAIN};
 
 /// Cumulative permissions per resource type: the permissions each verb adds
 /// (inspect, read, use, manage), from the Vault policy reference.
@@ -181,6 +181,7 @@ pub struct Directory {
     /// id → (name, parent id; None for the root).
     compartments: HashMap<String, (String, Option<String>)>,
     /// lowercase group name → id.
+    /// `domain/name` (lowercase) → id.
     groups: HashMap<String, String>,
     /// lowercase dynamic-group name → id.
     dynamic_groups: HashMap<String, String>,
@@ -201,7 +202,7 @@ impl Directory {
             groups: file
                 .groups
                 .iter()
-                .map(|g| (g.name.to_lowercase(), g.id.clone()))
+                .map(|g| (group_key(g.domain(), &g.name), g.id.clone()))
                 .collect(),
             dynamic_groups: file
                 .dynamic_groups
@@ -534,9 +535,10 @@ impl Engine {
             Subject::AnyUser => true,
             Subject::AnyGroup => true,
             Subject::Groups(names) => names.iter().any(|n| {
-                p.groups
-                    .iter()
-                    .any(|g| g.name.eq_ignore_ascii_case(&n.name))
+                let domain = n.domain.as_deref().unwrap_or(DEFAULT_DOMAIN);
+                p.groups.iter().any(|g| {
+                    g.name.eq_ignore_ascii_case(&n.name) && g.domain.eq_ignore_ascii_case(domain)
+                })
             }),
             Subject::GroupIds(ids) => ids.iter().any(|id| p.groups.iter().any(|g| &g.id == id)),
             Subject::DynamicGroups(names) => names.iter().any(|n| {
@@ -852,13 +854,21 @@ fn lint(dir: &Directory, st: &Statement, location: &Result<String, String>) -> V
     }
     match &st.subject {
         Subject::Groups(names) => {
-            let missing: Vec<&str> = names
+            let missing: Vec<String> = names
                 .iter()
-                .filter(|n| !dir.groups.contains_key(&n.name.to_lowercase()))
-                .map(|n| n.name.as_str())
+                .filter(|n| {
+                    !dir.groups.contains_key(&group_key(
+                        n.domain.as_deref().unwrap_or(DEFAULT_DOMAIN),
+                        &n.name,
+                    ))
+                })
+                .map(|n| match &n.domain {
+                    Some(domain) => format!("'{domain}'/'{}'", n.name),
+                    None => format!("'{}'", n.name),
+                })
                 .collect();
             for name in &missing {
-                out.push(format!("no group is named '{name}'"));
+                out.push(format!("no group is named {name}"));
             }
             if missing.len() == names.len() {
                 out.push("never grants: none of its groups exists".into());
@@ -926,7 +936,13 @@ pub type SharedEngine = Arc<Engine>;
 /// Whether a group name is known to the tenancy (for simulate's synthetic
 /// principals).
 pub fn group_id(dir: &Directory, name: &str) -> Option<String> {
-    dir.groups.get(&name.to_lowercase()).cloned()
+    dir.groups.get(&group_key(DEFAULT_DOMAIN, name)).cloned()
+}
+
+/// The directory's key of a group: `domain/name`, lowercase (names are
+/// unique within an identity domain and compared without regard to case).
+fn group_key(domain: &str, name: &str) -> String {
+    format!("{}/{}", domain.to_lowercase(), name.to_lowercase())
 }
 
 /// A set of distinct lint messages (for logs).
@@ -982,6 +998,7 @@ mod tests {
                 .map(|g| GroupRef {
                     id: format!("ocid1.group.oc1..{g}"),
                     name: g.to_string(),
+                    domain: "Default".into(),
                 })
                 .collect(),
             dynamic_groups: Vec::new(),
@@ -1064,6 +1081,28 @@ mod tests {
             secret_check("SECRET_READ", DEV, "x"),
         );
         assert!(!allowed(&e, &r));
+    }
+
+    #[test]
+    fn a_domain_prefix_matches_only_that_domains_group() {
+        let e = engine(vec![policy(
+            &tenancy().tenancy.id,
+            &["Allow group 'Sales'/Readers to read secret-bundles in compartment apps"],
+        )]);
+        let check = || secret_check("SECRET_BUNDLE_READ", APPS, "a");
+        // `request` makes groups of the Default domain.
+        let mut r = request(&["Readers"], "GetSecretBundle", check());
+        assert!(!allowed(&e, &r), "Default/Readers is not Sales/Readers");
+        r.principal.groups[0].domain = "sales".into();
+        assert!(allowed(&e, &r));
+        let e = engine(vec![policy(
+            &tenancy().tenancy.id,
+            &["Allow group 'Default'/Readers to read secret-bundles in compartment apps"],
+        )]);
+        assert!(allowed(
+            &e,
+            &request(&["Readers"], "GetSecretBundle", check())
+        ));
     }
 
     #[test]

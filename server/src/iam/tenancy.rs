@@ -4,7 +4,7 @@
 //!
 //! Shape (fields may be added, never renamed):
 //! `{"tenancy": {"id","name","homeRegion"}, "compartments": [{"id","name","parentId"}],
-//!   "groups": [{"id","name"}], "users": [{"id","name","groups": [names],
+//!   "groups": [{"id","name","domain"?}], "users": [{"id","name","domain"?,"groups": [names],
 //!   "apiKeys": [{"publicKeyPem","fingerprint"?}]}],
 //!   "policies": [{"name","compartmentId","statements": [..]}],
 //!   "dynamicGroups": [{"id","name","matchingRule"}], "regions": ["us-phoenix-1", ..],
@@ -97,6 +97,9 @@ pub struct DynamicGroup {
     pub matching_rule: String,
 }
 
+/// The identity domain of a group or user that names none.
+pub const DEFAULT_DOMAIN: &str = "Default";
+
 /// A group as a principal carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRef {
@@ -104,6 +107,9 @@ pub struct GroupRef {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Identity domain (`Default` unless the tenancy file says otherwise):
+    /// `Allow group 'Sales'/DevGroup` matches only Sales's DevGroup.
+    pub domain: String,
 }
 
 /// `tenancy`.
@@ -138,6 +144,16 @@ pub struct Group {
     pub id: String,
     /// Name, e.g. `Administrators`.
     pub name: String,
+    /// Identity domain; `Default` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+
+impl Group {
+    /// The group's identity domain.
+    pub fn domain(&self) -> &str {
+        self.domain.as_deref().unwrap_or(DEFAULT_DOMAIN)
+    }
 }
 
 /// A user.
@@ -148,6 +164,10 @@ pub struct User {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Identity domain; `Default` when absent. The user's `groups` are
+    /// names of groups of this domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
     /// Names of the groups the user is in.
     #[serde(default)]
     pub groups: Vec<String>,
@@ -287,16 +307,19 @@ impl Tenancy {
             if !is_ocid_of(&g.id, "group") {
                 bail!("groups[{i}].id: {:?} is not a group OCID", g.id);
             }
-            group_names.insert(g.name.as_str());
+            group_names.insert((g.domain().to_lowercase(), g.name.to_lowercase()));
         }
         let mut keys = HashMap::new();
         for (u, user) in file.users.iter().enumerate() {
             if !is_ocid_of(&user.id, "user") {
                 bail!("users[{u}].id: {:?} is not a user OCID", user.id);
             }
+            let domain = user.domain.as_deref().unwrap_or(DEFAULT_DOMAIN);
             for (g, group) in user.groups.iter().enumerate() {
-                if !group_names.contains(group.as_str()) {
-                    bail!("users[{u}].groups[{g}]: no group is named {group:?}");
+                if !group_names.contains(&(domain.to_lowercase(), group.to_lowercase())) {
+                    bail!(
+                        "users[{u}].groups[{g}]: no group of domain {domain:?} is named {group:?}"
+                    );
                 }
             }
             for (k, api_key) in user.api_keys.iter().enumerate() {
@@ -400,10 +423,16 @@ impl Tenancy {
             groups: user
                 .groups
                 .iter()
-                .filter_map(|name| self.file.groups.iter().find(|g| &g.name == name))
+                .filter_map(|name| {
+                    let domain = user.domain.as_deref().unwrap_or(DEFAULT_DOMAIN);
+                    self.file.groups.iter().find(|g| {
+                        g.name.eq_ignore_ascii_case(name) && g.domain().eq_ignore_ascii_case(domain)
+                    })
+                })
                 .map(|g| GroupRef {
                     id: g.id.clone(),
                     name: g.name.clone(),
+                    domain: g.domain().to_owned(),
                 })
                 .collect(),
             dynamic_groups: Vec::new(),
@@ -475,6 +504,7 @@ impl Tenancy {
                 .map(|m| GroupRef {
                     id: m.id.clone(),
                     name: m.name.clone(),
+                    domain: DEFAULT_DOMAIN.to_owned(),
                 })
                 .collect(),
             resource_type,
