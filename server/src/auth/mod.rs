@@ -57,7 +57,7 @@ pub struct Authority {
 /// Who a verified keyId names.
 enum Caller {
     ApiKey(KeyId),
-    Token(Principal, PublicKey),
+    Token(Box<Principal>, PublicKey),
 }
 
 impl Authority {
@@ -349,7 +349,7 @@ pub fn authenticate(
                 let (_, principal, key) = authority
                     .verify_token(tenancy, token, now)
                     .map_err(AuthError::Token)?;
-                Ok(Caller::Token(principal, key))
+                Ok(Caller::Token(Box::new(principal), key))
             }
             None => KeyId::parse(key_id).map(Caller::ApiKey),
         },
@@ -362,7 +362,7 @@ pub fn authenticate(
         },
     )?;
     match caller {
-        Caller::Token(principal, _) => Ok(principal),
+        Caller::Token(principal, _) => Ok(*principal),
         Caller::ApiKey(id) => tenancy
             .api_key(&id.tenancy, &id.user, &id.fingerprint)
             .map(|(_, principal)| principal)
