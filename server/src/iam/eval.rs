@@ -831,6 +831,41 @@ fn locate(dir: &Directory, attached: &str, location: &Location) -> Result<String
     }
 }
 
+/// Lint of single comparisons OCI would not match as written: a
+/// `request.region` compared with a region name (OCI supplies the key,
+/// `IAD`), and a bare-word value that is not an OCID (OCI's policy reference
+/// quotes values).
+fn lint_comparisons(condition: &Condition, out: &mut Vec<String>) {
+    match condition {
+        Condition::Any(list) | Condition::All(list) => {
+            for c in list {
+                lint_comparisons(c, out);
+            }
+        }
+        Condition::Compare {
+            variable, value, ..
+        } => {
+            let text = match value {
+                Value::Quoted(t) | Value::Word(t) => t.as_str(),
+                Value::Pattern(_) => return,
+            };
+            if variable == "request.region" && text.contains('-') {
+                let key = crate::ocid::region_key(&text.to_ascii_lowercase()).to_ascii_uppercase();
+                out.push(format!(
+                    "request.region is a region key in OCI ('{key}'), not a name: {variable} = '{text}' does not match there (the emulator accepts both)"
+                ));
+            }
+            if let Value::Word(word) = value {
+                if !word.starts_with("ocid1.") {
+                    out.push(format!(
+                        "the value {word} is not quoted: OCI's policy reference writes condition values in single quotes ('{word}')"
+                    ));
+                }
+            }
+        }
+    }
+}
+
 fn lint(dir: &Directory, st: &Statement, location: &Result<String, String>) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(condition) = &st.condition {
@@ -843,6 +878,7 @@ fn lint(dir: &Directory, st: &Statement, location: &Result<String, String>) -> V
                 }
             }
         }
+        lint_comparisons(condition, &mut out);
         for v in condition.variables() {
             if !VARIABLES.contains(&v) {
                 out.push(format!(
@@ -1285,6 +1321,28 @@ mod tests {
             text.contains("inspect key-delegate includes no permission"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn lint_names_region_names_and_unquoted_values() {
+        let e = engine(vec![policy(
+            &tenancy().tenancy.id,
+            &[
+                "Allow group Developers to read secrets in tenancy where request.region = 'us-ashburn-1'",
+                "Allow group Developers to read vaults in tenancy where request.operation = GetVault",
+                "Allow group Developers to read keys in tenancy where all {request.region = 'IAD', target.key.id = ocid1.key.oc1..a}",
+            ],
+        )]);
+        let lint = e.lint();
+        let of = |i: usize| -> Vec<&str> {
+            lint.iter()
+                .filter(|l| l.statement == i)
+                .map(|l| l.message.as_str())
+                .collect()
+        };
+        assert_eq!(of(0), ["request.region is a region key in OCI ('IAD'), not a name: request.region = 'us-ashburn-1' does not match there (the emulator accepts both)"]);
+        assert_eq!(of(1), ["the value GetVault is not quoted: OCI's policy reference writes condition values in single quotes ('GetVault')"]);
+        assert!(of(2).is_empty(), "{:?}", of(2));
     }
 
     #[test]
