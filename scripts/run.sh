@@ -8,7 +8,7 @@
 #   scripts/run.sh print-config --key-dir /tmp/oci-emulator
 #
 # Arguments that start with a subcommand (serve, healthcheck, print-config,
-# policy, help) go to the binary as they are; anything else goes to `serve`.
+# policy, token, help) go to the binary as they are; anything else goes to `serve`.
 # Cargo's progress goes to stderr, so stdout is the emulator's own, and
 # relative paths in the arguments are read from the current directory.
 set -euo pipefail
@@ -23,7 +23,7 @@ build_emulator
 cd "$HERE"
 
 case "${1:-}" in
-    serve | healthcheck | print-config | policy | scan-logs | help | -h | --help | -V | --version)
+    serve | healthcheck | print-config | policy | scan-logs | token | help | -h | --help | -V | --version)
         exec "$BIN" "$@" ;;
     *)
         exec "$BIN" serve "$@" ;;

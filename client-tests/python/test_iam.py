@@ -374,3 +374,34 @@ def test_rotate_and_cancel_rotation_need_secret_rotate_which_use_secrets_grants(
     # Allowed: the call reaches the handler, which refuses a secret without rotationConfig.
     expect_service_error(400, "InvalidParameter", reader.vaults.rotate_secret, s.id)
     expect_service_error(400, "InvalidParameter", reader.vaults.cancel_secret_rotation, s.id)
+
+
+def test_include_plaintext_key_condition_decides_generate_data_encryption_key(url, reader, vault_in):
+    """`request.includePlainTextKey` (Oracle's Vault policy reference) is supplied from the body."""
+    vault, key = vault_in(APPS)
+    put_policies(url, (TENANCY, [
+        "Allow group AppReaders to use keys in compartment apps where request.includePlainTextKey = 'false'"]))
+    crypto = reader.crypto(vault)
+
+    def details(include):
+        return oci.key_management.models.GenerateKeyDetails(
+            key_id=key.id, include_plaintext_key=include,
+            key_shape=oci.key_management.models.KeyShape(algorithm="AES", length=32))
+    r = crypto.generate_data_encryption_key(details(False))
+    assert r.status == 200
+    assert r.data.plaintext is None
+    assert r.data.ciphertext
+    err = expect_service_error(404, "NotAuthorizedOrNotFound", crypto.generate_data_encryption_key, details(True))
+    statements = decision_of(err)["checks"][0]["statements"]
+    why = next(s for s in statements if s["policy"] == "test-0")["condition"]
+    assert why == {"ok": False, "why": "request.includeplaintextkey = 'false' does not hold "
+                                         "(request.includeplaintextkey = 'true')"}
+
+
+def test_an_identity_domain_prefix_names_that_domains_group_only(url, reader, secret_in):
+    """`'Sales'/AppReaders` is not the Default domain's AppReaders (app-reader's group)."""
+    secret = secret_in(APPS)
+    put_policies(url, (TENANCY, ["Allow group 'Sales'/AppReaders to read secret-bundles in compartment apps"]))
+    expect_service_error(404, "NotAuthorizedOrNotFound", reader.secrets.get_secret_bundle, secret.id)
+    put_policies(url, (TENANCY, ["Allow group 'Default'/AppReaders to read secret-bundles in compartment apps"]))
+    assert reader.secrets.get_secret_bundle(secret.id).status == 200

@@ -33,6 +33,10 @@ pub enum Command {
     /// file:line, the secret's OCID and version (never the value), 0 when
     /// clean, 2 on error.
     ScanLogs(ScanLogsArgs),
+    /// Ask a running emulator for security tokens (`token session`,
+    /// `token resource-principal`).
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 /// `scan-logs` arguments.
@@ -48,6 +52,67 @@ pub struct ScanLogsArgs {
         default_value = "http://127.0.0.1:4585"
     )]
     pub state: String,
+}
+
+/// `token` subcommands: each calls a running emulator's
+/// `/_emulator/tokens/…` (tokens are signed by its key).
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// A session token and its private key for a user (`--auth
+    /// security_token`): prints `{"token","privatePem"}`, or with `--dir`
+    /// writes `token` and `key.pem` (mode 0600) there and prints an oci
+    /// config profile that uses them.
+    Session(SessionTokenArgs),
+    /// A resource principal (v2.2): prints the `export` lines of the
+    /// environment the SDKs read (`OCI_RESOURCE_PRINCIPAL_VERSION=2.2`,
+    /// `…_RPST`, `…_PRIVATE_PEM`, `…_REGION`).
+    ResourcePrincipal(ResourcePrincipalArgs),
+}
+
+/// `token session` arguments.
+#[derive(Debug, Args)]
+pub struct SessionTokenArgs {
+    /// The user, by OCID or name.
+    #[arg(long)]
+    pub user: String,
+    /// Token lifetime in seconds (1 to 86400).
+    #[arg(long, default_value_t = 3600)]
+    pub ttl_seconds: i64,
+    /// Write `token`, `key.pem` and print a config profile instead of JSON.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// The running emulator.
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_URL",
+        default_value = "http://127.0.0.1:4585"
+    )]
+    pub url: String,
+}
+
+/// `token resource-principal` arguments.
+#[derive(Debug, Args)]
+pub struct ResourcePrincipalArgs {
+    /// The resource type: `fnfunc`, `computecontainerinstance`, … (the
+    /// `res_type` claim, `resource.type` in matching rules).
+    #[arg(long)]
+    pub resource_type: String,
+    /// The resource's OCID.
+    #[arg(long)]
+    pub resource_id: String,
+    /// The compartment the resource lives in.
+    #[arg(long)]
+    pub compartment: String,
+    /// RPST lifetime in seconds (1 to 86400).
+    #[arg(long, default_value_t = 3600)]
+    pub ttl_seconds: i64,
+    /// The running emulator.
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_URL",
+        default_value = "http://127.0.0.1:4585"
+    )]
+    pub url: String,
 }
 
 /// `policy` subcommands.
@@ -190,6 +255,15 @@ pub struct ServeConfig {
     /// rest keep their defaults).
     #[arg(long, env = "OCI_EMULATOR_ALERTS_CONFIG")]
     pub alerts_config: Option<PathBuf>,
+    /// Lifetime, in seconds, of the instance-principal tokens `POST
+    /// /v1/x509` issues (1 to 86400; expiry follows the emulator's clock).
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_TOKEN_TTL_SECONDS",
+        default_value_t = 1200,
+        value_parser = clap::value_parser!(i64).range(1..=86_400)
+    )]
+    pub token_ttl_seconds: i64,
 }
 
 impl ServeConfig {
@@ -212,6 +286,7 @@ impl ServeConfig {
             audit_max_events: 100_000,
             prices: None,
             alerts_config: None,
+            token_ttl_seconds: 1200,
         }
     }
 }

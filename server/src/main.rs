@@ -56,6 +56,13 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Token(command) => match oci_vault_emulator::cli::token::run(&command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

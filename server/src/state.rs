@@ -51,6 +51,9 @@ pub struct Inner {
     pub prices: crate::audit::usage::Prices,
     /// The alert detectors (`--alerts-config`) and their alerts.
     pub alerts: crate::audit::alerts::Alerts,
+    /// The auth service: token key, instance-principal PKI (made at start;
+    /// kept in `--data-dir` when there is one, mode 0600).
+    pub authority: crate::auth::Authority,
 }
 
 impl std::ops::Deref for AppState {
@@ -110,6 +113,7 @@ impl AppState {
             }
             None => crate::audit::alerts::AlertConfig::default(),
         };
+        let authority = authority_in(config.data_dir.as_deref(), config.token_ttl_seconds)?;
         let seeds = match &config.seed {
             Some(path) => load_seeds(path)?,
             None => Vec::new(),
@@ -129,6 +133,7 @@ impl AppState {
             usage: crate::audit::usage::Usage::default(),
             prices,
             alerts: crate::audit::alerts::Alerts::new(alert_config),
+            authority,
         }));
         let empty = state.store.blocking_write(|tx| {
             Ok::<_, crate::domain::Error>(crate::domain::state::counts(tx)?.0 == 0)
@@ -299,3 +304,66 @@ fn root_key_in(
 
 /// The `meta` key of the root key check value.
 const ROOT_CHECK: &str = "root_key_check";
+
+/// The auth service's keys: fresh without a data dir; with one, read from
+/// `DIR/auth-{token,ca,intermediate}.key.pem` when present, else made and
+/// written there (mode 0600 from the first byte), so tokens and leaf
+/// certificates stay valid across restarts.
+fn authority_in(
+    dir: Option<&std::path::Path>,
+    instance_token_ttl: i64,
+) -> anyhow::Result<crate::auth::Authority> {
+    use crate::auth::{Authority, StoredKeys};
+    let Some(dir) = dir else {
+        return Authority::new(StoredKeys::default(), instance_token_ttl);
+    };
+    let read = |name: &str| -> anyhow::Result<Option<zeroize::Zeroizing<String>>> {
+        let path = dir.join(name);
+        if !path.exists() {
+            return Ok(None);
+        }
+        std::fs::read_to_string(&path)
+            .map(|t| Some(zeroize::Zeroizing::new(t)))
+            .with_context(|| format!("reading {}", path.display()))
+    };
+    let token = read("auth-token.key.pem")?;
+    let token_der = match &token {
+        Some(pem) => Some(zeroize::Zeroizing::new(
+            crate::crypto::decode_pem(pem)
+                .map_err(|e| anyhow::anyhow!("auth-token.key.pem: {e}"))?
+                .1,
+        )),
+        None => None,
+    };
+    let ca = read("auth-ca.key.pem")?;
+    let intermediate = read("auth-intermediate.key.pem")?;
+    let authority = Authority::new(
+        StoredKeys {
+            token_key: token_der.as_ref().map(|d| d.as_slice()),
+            ca_key: ca.as_ref().map(|k| k.as_str()),
+            intermediate_key: intermediate.as_ref().map(|k| k.as_str()),
+        },
+        instance_token_ttl,
+    )?;
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        write_private_file(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))
+    };
+    if token.is_none() {
+        write(
+            "auth-token.key.pem",
+            &crate::crypto::asymmetric::private_pem(authority.tokens.pkcs8()),
+        )?;
+    }
+    if ca.is_none() {
+        write("auth-ca.key.pem", authority.pki.ca_key_pem())?;
+    }
+    if intermediate.is_none() {
+        write(
+            "auth-intermediate.key.pem",
+            &authority.pki.intermediate_key_pem(),
+        )?;
+    }
+    Ok(authority)
+}

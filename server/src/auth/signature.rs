@@ -27,9 +27,11 @@
 //!   signed body hash and length must match the body;
 //! * the signature is RSA PKCS#1 v1.5 over SHA-256, with a 2048 to 8192-bit key.
 //!
-//! Security tokens (`keyId="ST$<jwt>"`, instance and resource principals,
-//! `oci session authenticate`) are recognised and refused with
-//! [`AuthError::SecurityTokenNotSupported`] for now.
+//! [`verify`] takes API keys only ([`KeyId::parse`] refuses security
+//! tokens, `keyId="ST$<jwt>"`, with [`AuthError::SecurityTokenNotSupported`]);
+//! [`verify_with`] lets the caller resolve any keyId, which is how
+//! `auth::authenticate` verifies `ST$` tokens against their bound session
+//! key and `POST /v1/x509` its `<tenancy>/fed-x509/<fingerprint>` keyId.
 //!
 //! The integrator must pass the path the client signed: under a nested axum
 //! router that is `OriginalUri`, not the rewritten `Uri`. `host` is read from
@@ -110,12 +112,19 @@ pub enum AuthError {
     /// No API key is registered under this keyId (its text is the payload).
     #[error("unknown API key {0}")]
     UnknownKey(String),
-    /// The keyId is a security token (`ST$<jwt>`); not supported yet.
-    #[error("security-token (ST$) signatures are not supported yet")]
+    /// The keyId is a security token (`ST$<jwt>`) where only API keys are
+    /// taken ([`verify`]).
+    #[error("security-token (ST$) signatures are not taken here")]
     SecurityTokenNotSupported,
     /// The signature does not verify with the key named by keyId.
     #[error("the signature does not verify")]
     BadSignature,
+    /// An `ST$` security token that is refused (expired, tampered, foreign).
+    #[error("{0}")]
+    Token(#[from] super::tokens::TokenError),
+    /// A federation request's certificate is refused.
+    #[error("{0}")]
+    Certificate(#[from] super::pki::CertError),
 }
 
 /// An API-key keyId, `<tenancy OCID>/<user OCID>/<fingerprint>`
@@ -321,11 +330,31 @@ fn parse_imf_fixdate(text: &str) -> Option<OffsetDateTime> {
 }
 
 /// Checks one request's OCI signature (version 1, `rsa-sha256`) at time `now`
-/// (the real wall clock, not the emulator's movable clock).
+/// (the real wall clock, not the emulator's movable clock), with an API key
+/// from `keys` (`<tenancy>/<user>/<fingerprint>` keyIds).
 ///
-/// The checks run cheapest first: the Authorization header, the keyId form,
-/// the coverage of required headers, the presence of every listed header, the
-/// date, the body hash and length, the key lookup, then RSA.
+/// # Errors
+/// The first failed check, as an [`AuthError`] (see [`verify_with`]).
+pub fn verify(
+    req: &SignedRequest<'_>,
+    keys: &impl KeyStore,
+    now: OffsetDateTime,
+) -> Result<Verified, AuthError> {
+    let key_id = verify_with(req, now, true, KeyId::parse, |key_id| {
+        keys.public_key(key_id)
+            .ok_or_else(|| AuthError::UnknownKey(key_id.to_string()))
+    })?;
+    Ok(Verified { key_id })
+}
+
+/// Checks one request's signature with the key `key` finds for the keyId
+/// that `parse` read; answers what `parse` made of the keyId.
+///
+/// The checks run cheapest first: the Authorization header, the keyId form
+/// (`parse`), the coverage of required headers (`host` only when
+/// `host_required`: the federation signer of instance principals leaves it
+/// out), the presence of every listed header, the date, the body hash and
+/// length, the key lookup (`key`), then RSA.
 ///
 /// Deviation, on purpose: OCI says that when both `x-date` and `date` are
 /// present `x-date` is used. Here the date checked is `x-date` when it is in
@@ -334,11 +363,13 @@ fn parse_imf_fixdate(text: &str) -> Option<OffsetDateTime> {
 ///
 /// # Errors
 /// The first failed check, as an [`AuthError`].
-pub fn verify(
+pub fn verify_with<K, R: std::borrow::Borrow<PublicKey>>(
     req: &SignedRequest<'_>,
-    keys: &impl KeyStore,
     now: OffsetDateTime,
-) -> Result<Verified, AuthError> {
+    host_required: bool,
+    parse: impl FnOnce(&str) -> Result<K, AuthError>,
+    key: impl FnOnce(&K) -> Result<R, AuthError>,
+) -> Result<K, AuthError> {
     let mut authorization = req.headers.get_all(AUTHORIZATION).iter();
     let auth = authorization
         .next()
@@ -357,7 +388,7 @@ pub fn verify(
     if !params.algorithm.eq_ignore_ascii_case("rsa-sha256") {
         return Err(AuthError::UnsupportedAlgorithm(params.algorithm.to_owned()));
     }
-    let key_id = KeyId::parse(params.key_id)?;
+    let key_id = parse(params.key_id)?;
     let signature = BASE64
         .decode(params.signature)
         .map_err(|_| AuthError::Malformed("signature is not Base64"))?;
@@ -373,6 +404,7 @@ pub fn verify(
     let is_listed = |name: &str| listed.iter().any(|h| h == name);
     if let Some(missing) = required_headers(req.method)
         .iter()
+        .filter(|name| host_required || **name != "host")
         .find(|name| !is_listed(name))
     {
         return Err(AuthError::MissingRequiredHeader(missing));
@@ -438,13 +470,11 @@ pub fn verify(
         }
     }
 
-    let key = keys
-        .public_key(&key_id)
-        .ok_or_else(|| AuthError::UnknownKey(key_id.to_string()))?;
-    if !key.verifies(&signing_string, &signature) {
+    let key = key(&key_id)?;
+    if !key.borrow().verifies(&signing_string, &signature) {
         return Err(AuthError::BadSignature);
     }
-    Ok(Verified { key_id })
+    Ok(key_id)
 }
 
 #[cfg(test)]

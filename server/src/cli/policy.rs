@@ -59,7 +59,7 @@ fn check(args: &PolicyCheckArgs) -> anyhow::Result<ExitCode> {
         engine.directory(),
         &PrincipalSpec {
             user: Some(args.user.clone()),
-            groups: Vec::new(),
+            ..PrincipalSpec::default()
         },
     )
     .map_err(anyhow::Error::msg)?;

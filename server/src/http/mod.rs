@@ -14,11 +14,15 @@
 //! - [`conn`]: connections a fault rule can drop or reset.
 //! - [`admin`], [`faults_api`], [`iam_admin`]: `/_emulator/…`.
 //! - [`audit_api`]: each request's audit event, `/_emulator/audit`.
+//! - [`auth_api`]: instance metadata (`/_emulator/imds/…`), the auth
+//!   service (`/v1/x509`, `/v1/authentication/refresh`) and
+//!   `/_emulator/tokens/…`.
 //! - [`console`]: the web console, `/_emulator/metrics`, recent requests and
 //!   the metadata the console reads.
 
 pub mod admin;
 pub mod audit_api;
+pub mod auth_api;
 pub mod conn;
 pub mod console;
 pub mod faults_api;
@@ -53,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         Router::new()
             .route("/_emulator/health", get(health))
             .merge(admin::routes())
+            .merge(auth_api::routes())
             .merge(faults_api::routes())
             .merge(iam_admin::routes())
             .merge(console::routes())

@@ -346,6 +346,7 @@ pub fn authorize(
     operation: Operation,
     region: &str,
     targets: &Targets,
+    variables: Vec<(&'static str, String)>,
 ) -> Decision {
     let mut decision = Decision {
         engine,
@@ -366,6 +367,7 @@ pub fn authorize(
         operation: operation.name(),
         region: region.to_owned(),
         checks,
+        variables,
     };
     if let Some(i) = decision.engine.first_denied(&request) {
         decision.outcome = Outcome::Denied(i);
@@ -392,22 +394,39 @@ pub struct TargetSpec {
     pub secret_name: Option<String>,
 }
 
-/// The principal of a simulation: a tenancy user, or a made-up one in the
-/// given groups.
+/// The principal of a simulation: a tenancy user, an instance of the
+/// tenancy file, a resource principal, or a made-up user in the given groups.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrincipalSpec {
     /// A user's OCID or name.
     pub user: Option<String>,
+    /// An instance's OCID or display name (an instance principal).
+    pub instance: Option<String>,
+    /// A resource principal: `{"type", "id", "compartmentId"}`.
+    pub resource: Option<ResourceSpec>,
     /// Group names, for a principal that is not in the tenancy file.
     #[serde(default)]
     pub groups: Vec<String>,
 }
 
+/// A simulated resource principal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceSpec {
+    /// The resource type (`fnfunc`, `computecontainerinstance`, …).
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// The resource's OCID.
+    pub id: String,
+    /// Its compartment's OCID.
+    pub compartment_id: String,
+}
+
 /// Builds a simulation's principal.
 ///
 /// # Errors
-/// An unknown user, or neither user nor groups given.
+/// An unknown user or instance, or a resource in an unknown compartment.
 pub fn simulated_principal(
     tenancy: &super::tenancy::Tenancy,
     dir: &Directory,
@@ -418,6 +437,24 @@ pub fn simulated_principal(
             .user(user)
             .ok_or_else(|| format!("no user has the OCID or name {user:?}"))?;
         return Ok(tenancy.user_principal(u));
+    }
+    if let Some(name) = &spec.instance {
+        let instance = tenancy
+            .file
+            .instances
+            .iter()
+            .find(|i| &i.id == name || i.display_name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("no instance has the OCID or display name {name:?}"))?;
+        return Ok(tenancy.instance_principal(instance));
+    }
+    if let Some(r) = &spec.resource {
+        if !tenancy.has_compartment(&r.compartment_id) {
+            return Err(format!(
+                "resource.compartmentId {:?} is neither the tenancy nor a compartment",
+                r.compartment_id
+            ));
+        }
+        return Ok(tenancy.resource_principal(&r.id, &r.resource_type, &r.compartment_id));
     }
     Ok(Principal {
         user_id: "ocid1.user.oc1..simulated".into(),
@@ -432,9 +469,12 @@ pub fn simulated_principal(
                 id: super::eval::group_id(dir, name)
                     .unwrap_or_else(|| format!("ocid1.group.oc1..unknown-{name}")),
                 name: name.clone(),
+                domain: super::tenancy::DEFAULT_DOMAIN.to_owned(),
             })
             .collect(),
         dynamic_groups: Vec::new(),
+        resource_type: None,
+        dynamic_group_matches: Vec::new(),
     })
 }
 
@@ -503,6 +543,7 @@ pub fn simulate(
         operation: operation.name(),
         region: region.to_owned(),
         checks,
+        variables: Vec::new(),
     };
     let mut out = engine.explain(&request);
     if let Some(i) = engine.first_denied(&request) {
@@ -511,6 +552,21 @@ pub fn simulate(
     }
     out["lint"] = json!(engine.lint());
     Ok(out)
+}
+
+/// The variables a request's body supplies to conditions (Oracle's Vault
+/// policy reference): GenerateDataEncryptionKey's
+/// `request.includePlainTextKey` (`'true'`/`'false'`, from its
+/// `includePlaintextKey`; absent when the body does not say).
+pub fn request_variables(operation: Operation, body: &[u8]) -> Vec<(&'static str, String)> {
+    match operation {
+        Operation::GenerateDataEncryptionKey => serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("includePlaintextKey")?.as_bool())
+            .map(|b| vec![("request.includeplaintextkey", b.to_string())])
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
 
 /// An operation by its OCI name (case-insensitive).

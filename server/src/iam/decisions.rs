@@ -76,7 +76,7 @@ fn explanation(decision: &Decision, request_id: &str, time: OffsetDateTime) -> J
         None => json!({
             "operation": decision.operation,
             "principal": {
-                "type": decision.principal.kind,
+                "type": decision.principal.principal_type(),
                 "id": decision.principal.user_id,
                 "name": decision.principal.user_name,
             },

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use serde_json::{json, Value as Json};
 
 use super::policy::{self, Condition, Level, Location, Statement, Subject, Value, Verb};
-use super::tenancy::{Policy, Principal, TenancyFile};
+use super::tenancy::{Policy, Principal, TenancyFile, DEFAULT_DOMAIN};
 
 /// Cumulative permissions per resource type: the permissions each verb adds
 /// (inspect, read, use, manage), from the Vault policy reference.
@@ -178,6 +178,7 @@ pub const VARIABLES: &[&str] = &[
     "target.key.id",
     "target.secret.name",
     "target.secret.id",
+    "request.includeplaintextkey",
 ];
 
 /// The name of the built-in policy that gives `Administrators` everything.
@@ -192,6 +193,7 @@ pub struct Directory {
     /// id → (name, parent id; None for the root).
     compartments: HashMap<String, (String, Option<String>)>,
     /// lowercase group name → id.
+    /// `domain/name` (lowercase) → id.
     groups: HashMap<String, String>,
     /// lowercase dynamic-group name → id.
     dynamic_groups: HashMap<String, String>,
@@ -212,7 +214,7 @@ impl Directory {
             groups: file
                 .groups
                 .iter()
-                .map(|g| (g.name.to_lowercase(), g.id.clone()))
+                .map(|g| (group_key(g.domain(), &g.name), g.id.clone()))
                 .collect(),
             dynamic_groups: file
                 .dynamic_groups
@@ -406,6 +408,9 @@ pub struct Request {
     pub region: String,
     /// The permissions needed; all must be granted.
     pub checks: Vec<Check>,
+    /// Variables the request itself supplies (lowercase names), such as
+    /// GenerateDataEncryptionKey's `request.includeplaintextkey`.
+    pub variables: Vec<(&'static str, String)>,
 }
 
 /// The compiled policies of a tenancy.
@@ -542,9 +547,10 @@ impl Engine {
             Subject::AnyUser => true,
             Subject::AnyGroup => true,
             Subject::Groups(names) => names.iter().any(|n| {
-                p.groups
-                    .iter()
-                    .any(|g| g.name.eq_ignore_ascii_case(&n.name))
+                let domain = n.domain.as_deref().unwrap_or(DEFAULT_DOMAIN);
+                p.groups.iter().any(|g| {
+                    g.name.eq_ignore_ascii_case(&n.name) && g.domain.eq_ignore_ascii_case(domain)
+                })
             }),
             Subject::GroupIds(ids) => ids.iter().any(|id| p.groups.iter().any(|g| &g.id == id)),
             Subject::DynamicGroups(names) => names.iter().any(|n| {
@@ -573,16 +579,16 @@ impl Engine {
             "request.user.id" if p.kind == "user" => Var::One(&p.user_id),
             "request.user.name" if p.kind == "user" => Var::One(&p.user_name),
             "request.principal.id" => Var::One(&p.user_id),
-            "request.principal.type" => Var::One(p.kind),
+            "request.principal.type" => Var::One(p.principal_type()),
             "request.principal.compartment.id" => Var::One(p.compartment_id.as_deref()?),
             "request.groups.id" => Var::Many(p.groups.iter().map(|g| g.id.as_str()).collect()),
             "request.region" => Var::Many(vec![&r.region, crate::ocid::region_key(&r.region)]),
             "target.compartment.id" => Var::One(&c.target.compartment_id),
             "target.compartment.name" => Var::One(self.directory.name(&c.target.compartment_id)?),
             other => Var::One(
-                c.target
-                    .variables
+                r.variables
                     .iter()
+                    .chain(&c.target.variables)
                     .find(|(n, _)| *n == other)
                     .map(|(_, v)| v.as_str())?,
             ),
@@ -672,11 +678,15 @@ impl Engine {
         json!({
             "operation": request.operation,
             "principal": {
-                "type": request.principal.kind,
+                "type": request.principal.principal_type(),
                 "id": request.principal.user_id,
                 "name": request.principal.user_name,
+                "compartmentId": request.principal.compartment_id,
                 "groups": request.principal.groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
                 "dynamicGroups": request.principal.dynamic_groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
+                "dynamicGroupMatches": request.principal.dynamic_group_matches.iter().map(|m| json!({
+                    "id": m.id, "name": m.name, "matched": m.matched, "why": m.why,
+                })).collect::<Vec<_>>(),
             },
             "decision": if denied.is_some() { "denied" } else { "allowed" },
             "summary": summary,
@@ -692,17 +702,21 @@ impl Engine {
                 st.subject, r.principal.kind, r.principal.user_name
             ))
         } else {
-            Err(format!(
-                "{} does not cover {} {} (groups: {})",
-                st.subject,
-                r.principal.kind,
-                r.principal.user_name,
-                r.principal
-                    .groups
+            let names = |groups: &[super::tenancy::GroupRef]| {
+                groups
                     .iter()
                     .map(|g| g.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
+            };
+            let member_of = if r.principal.kind == "user" {
+                format!("groups: {}", names(&r.principal.groups))
+            } else {
+                format!("dynamic groups: {}", names(&r.principal.dynamic_groups))
+            };
+            Err(format!(
+                "{} does not cover {} {} ({member_of})",
+                st.subject, r.principal.kind, r.principal.user_name,
             ))
         };
         let grant = match &st.resource {
@@ -777,8 +791,9 @@ fn verb_covers(st: &Statement, permission: &str) -> bool {
     }
 }
 
-/// Case-insensitive comparison; `/…/` patterns with `*` wildcards.
-fn value_matches(value: &Value, actual: &str) -> bool {
+/// Whether `actual` matches a condition's value: a literal compared without
+/// regard to case, or a `/pattern*/`.
+pub(crate) fn value_matches(value: &Value, actual: &str) -> bool {
     match value {
         Value::Quoted(text) | Value::Word(text) => text.to_lowercase() == actual.to_lowercase(),
         Value::Pattern(pattern) => glob(&pattern.to_lowercase(), &actual.to_lowercase()),
@@ -828,6 +843,41 @@ fn locate(dir: &Directory, attached: &str, location: &Location) -> Result<String
     }
 }
 
+/// Lint of single comparisons OCI would not match as written: a
+/// `request.region` compared with a region name (OCI supplies the key,
+/// `IAD`), and a bare-word value that is not an OCID (OCI's policy reference
+/// quotes values).
+fn lint_comparisons(condition: &Condition, out: &mut Vec<String>) {
+    match condition {
+        Condition::Any(list) | Condition::All(list) => {
+            for c in list {
+                lint_comparisons(c, out);
+            }
+        }
+        Condition::Compare {
+            variable, value, ..
+        } => {
+            let text = match value {
+                Value::Quoted(t) | Value::Word(t) => t.as_str(),
+                Value::Pattern(_) => return,
+            };
+            if variable == "request.region" && text.contains('-') {
+                let key = crate::ocid::region_key(&text.to_ascii_lowercase()).to_ascii_uppercase();
+                out.push(format!(
+                    "request.region is a region key in OCI ('{key}'), not a name: {variable} = '{text}' does not match there (the emulator accepts both)"
+                ));
+            }
+            if let Value::Word(word) = value {
+                if !word.starts_with("ocid1.") {
+                    out.push(format!(
+                        "the value {word} is not quoted: OCI's policy reference writes condition values in single quotes ('{word}')"
+                    ));
+                }
+            }
+        }
+    }
+}
+
 fn lint(dir: &Directory, st: &Statement, location: &Result<String, String>) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(condition) = &st.condition {
@@ -840,6 +890,7 @@ fn lint(dir: &Directory, st: &Statement, location: &Result<String, String>) -> V
                 }
             }
         }
+        lint_comparisons(condition, &mut out);
         for v in condition.variables() {
             if !VARIABLES.contains(&v) {
                 out.push(format!(
@@ -851,13 +902,21 @@ fn lint(dir: &Directory, st: &Statement, location: &Result<String, String>) -> V
     }
     match &st.subject {
         Subject::Groups(names) => {
-            let missing: Vec<&str> = names
+            let missing: Vec<String> = names
                 .iter()
-                .filter(|n| !dir.groups.contains_key(&n.name.to_lowercase()))
-                .map(|n| n.name.as_str())
+                .filter(|n| {
+                    !dir.groups.contains_key(&group_key(
+                        n.domain.as_deref().unwrap_or(DEFAULT_DOMAIN),
+                        &n.name,
+                    ))
+                })
+                .map(|n| match &n.domain {
+                    Some(domain) => format!("'{domain}'/'{}'", n.name),
+                    None => format!("'{}'", n.name),
+                })
                 .collect();
             for name in &missing {
-                out.push(format!("no group is named '{name}'"));
+                out.push(format!("no group is named {name}"));
             }
             if missing.len() == names.len() {
                 out.push("never grants: none of its groups exists".into());
@@ -925,7 +984,13 @@ pub type SharedEngine = Arc<Engine>;
 /// Whether a group name is known to the tenancy (for simulate's synthetic
 /// principals).
 pub fn group_id(dir: &Directory, name: &str) -> Option<String> {
-    dir.groups.get(&name.to_lowercase()).cloned()
+    dir.groups.get(&group_key(DEFAULT_DOMAIN, name)).cloned()
+}
+
+/// The directory's key of a group: `domain/name`, lowercase (names are
+/// unique within an identity domain and compared without regard to case).
+fn group_key(domain: &str, name: &str) -> String {
+    format!("{}/{}", domain.to_lowercase(), name.to_lowercase())
 }
 
 /// A set of distinct lint messages (for logs).
@@ -981,9 +1046,12 @@ mod tests {
                 .map(|g| GroupRef {
                     id: format!("ocid1.group.oc1..{g}"),
                     name: g.to_string(),
+                    domain: "Default".into(),
                 })
                 .collect(),
             dynamic_groups: Vec::new(),
+            resource_type: None,
+            dynamic_group_matches: Vec::new(),
         }
     }
 
@@ -1020,6 +1088,7 @@ mod tests {
 
     fn request(groups: &[&str], operation: &'static str, check: Check) -> Request {
         Request {
+            variables: Vec::new(),
             principal: user(groups),
             operation,
             region: "us-ashburn-1".into(),
@@ -1062,6 +1131,28 @@ mod tests {
             secret_check("SECRET_READ", DEV, "x"),
         );
         assert!(!allowed(&e, &r));
+    }
+
+    #[test]
+    fn a_domain_prefix_matches_only_that_domains_group() {
+        let e = engine(vec![policy(
+            &tenancy().tenancy.id,
+            &["Allow group 'Sales'/Readers to read secret-bundles in compartment apps"],
+        )]);
+        let check = || secret_check("SECRET_BUNDLE_READ", APPS, "a");
+        // `request` makes groups of the Default domain.
+        let mut r = request(&["Readers"], "GetSecretBundle", check());
+        assert!(!allowed(&e, &r), "Default/Readers is not Sales/Readers");
+        r.principal.groups[0].domain = "sales".into();
+        assert!(allowed(&e, &r));
+        let e = engine(vec![policy(
+            &tenancy().tenancy.id,
+            &["Allow group 'Default'/Readers to read secret-bundles in compartment apps"],
+        )]);
+        assert!(allowed(
+            &e,
+            &request(&["Readers"], "GetSecretBundle", check())
+        ));
     }
 
     #[test]
@@ -1244,6 +1335,28 @@ mod tests {
             text.contains("inspect key-delegate includes no permission"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn lint_names_region_names_and_unquoted_values() {
+        let e = engine(vec![policy(
+            &tenancy().tenancy.id,
+            &[
+                "Allow group Developers to read secrets in tenancy where request.region = 'us-ashburn-1'",
+                "Allow group Developers to read vaults in tenancy where request.operation = GetVault",
+                "Allow group Developers to read keys in tenancy where all {request.region = 'IAD', target.key.id = ocid1.key.oc1..a}",
+            ],
+        )]);
+        let lint = e.lint();
+        let of = |i: usize| -> Vec<&str> {
+            lint.iter()
+                .filter(|l| l.statement == i)
+                .map(|l| l.message.as_str())
+                .collect()
+        };
+        assert_eq!(of(0), ["request.region is a region key in OCI ('IAD'), not a name: request.region = 'us-ashburn-1' does not match there (the emulator accepts both)"]);
+        assert_eq!(of(1), ["the value GetVault is not quoted: OCI's policy reference writes condition values in single quotes ('GetVault')"]);
+        assert!(of(2).is_empty(), "{:?}", of(2));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //!
 //! - [`tenancy`]: the tenancy file and principals.
 //! - [`policy`]: statements parsed and printed.
+//! - [`dynamic_groups`]: matching rules and which instance or resource
+//!   principals they take in.
 //! - [`eval`]: compiled policies, decisions, explanations, lint.
 //! - [`authz`]: the checks an operation needs on its resolved targets, the
 //!   pure authorise decision, simulation.
@@ -17,6 +19,7 @@
 
 pub mod authz;
 pub mod decisions;
+pub mod dynamic_groups;
 pub mod eval;
 pub mod policies;
 pub mod policy;

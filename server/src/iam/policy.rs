@@ -182,6 +182,13 @@ pub fn parse_condition(text: &str) -> Result<Condition, ParseError> {
     Ok(condition)
 }
 
+/// Whether `variable` is `tag.<namespace>.<key>.value`, which a dynamic
+/// group's matching rule may write alone to mean "has this defined tag".
+fn is_tag_presence(variable: &str) -> bool {
+    let lower = variable.to_ascii_lowercase();
+    lower.starts_with("tag.") && lower.ends_with(".value") && lower.matches('.').count() == 3
+}
+
 /// Conditions nest at most this deep (keeps recursion bounded on any input).
 const MAX_DEPTH: usize = 32;
 
@@ -524,6 +531,13 @@ impl Cursor {
         } else if self.peek() == Some('!') && self.chars.get(self.pos + 1) == Some(&'=') {
             self.pos += 2;
             true
+        } else if is_tag_presence(&variable) && matches!(self.peek(), None | Some(',' | '}')) {
+            // A matching rule's `tag.<ns>.<key>.value` alone: "has the tag".
+            return Ok(Condition::Compare {
+                variable: variable.to_lowercase(),
+                negated: false,
+                value: super::dynamic_groups::presence(),
+            });
         } else {
             let found = self.found();
             return self.error(format!(

@@ -4,11 +4,17 @@
 //!
 //! Shape (fields may be added, never renamed):
 //! `{"tenancy": {"id","name","homeRegion"}, "compartments": [{"id","name","parentId"}],
-//!   "groups": [{"id","name"}], "users": [{"id","name","groups": [names],
+//!   "groups": [{"id","name","domain"?}], "users": [{"id","name","domain"?,"groups": [names],
 //!   "apiKeys": [{"publicKeyPem","fingerprint"?}]}],
 //!   "policies": [{"name","compartmentId","statements": [..]}],
 //!   "dynamicGroups": [{"id","name","matchingRule"}], "regions": ["us-phoenix-1", ..],
-//!   "functions": [{"id","compartmentId","invokeUrl"}]}`.
+//!   "functions": [{"id","compartmentId","invokeUrl"}],
+//!   "instances": [{"id","compartmentId","displayName","freeformTags"?,"definedTags"?}]}`.
+//!
+//! `instances` are the compute instances whose instance principals the
+//! emulator serves (`/_emulator/imds/<instance OCID>/opc/v2/…` and
+//! `POST /v1/x509`); their compartment and defined tags are what dynamic
+//! group matching rules read (`iam::dynamic_groups`).
 //!
 //! `regions` are the regions the tenancy is subscribed to (besides its
 //! `homeRegion` and the emulator's `--region`, which always count): where
@@ -63,6 +69,9 @@ pub struct TenancyFile {
     /// rotation (`FunctionTargetSystemDetails.functionId`).
     #[serde(default)]
     pub functions: Vec<Function>,
+    /// Compute instances (instance principals).
+    #[serde(default)]
+    pub instances: Vec<Instance>,
 }
 
 /// A function a secret's rotation may call, bound to a local endpoint.
@@ -78,6 +87,27 @@ pub struct Function {
     pub invoke_url: String,
 }
 
+/// A compute instance, as OCI's `Instance` model names its fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Instance {
+    /// `ocid1.instance.oc1..…`
+    pub id: String,
+    /// The compartment it lives in.
+    pub compartment_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Free-form tags (`{"key": "value"}`); shown, not matched (OCI's
+    /// matching rules read defined tags).
+    #[serde(default)]
+    pub freeform_tags: std::collections::BTreeMap<String, String>,
+    /// Defined tags (`{"namespace": {"key": "value"}}`), read by
+    /// `tag.<namespace>.<key>.value` in matching rules.
+    #[serde(default)]
+    pub defined_tags:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}
+
 /// A dynamic group: principals matching `matchingRule` are its members.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,6 +120,9 @@ pub struct DynamicGroup {
     pub matching_rule: String,
 }
 
+/// The identity domain of a group or user that names none.
+pub const DEFAULT_DOMAIN: &str = "Default";
+
 /// A group as a principal carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRef {
@@ -97,6 +130,9 @@ pub struct GroupRef {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Identity domain (`Default` unless the tenancy file says otherwise):
+    /// `Allow group 'Sales'/DevGroup` matches only Sales's DevGroup.
+    pub domain: String,
 }
 
 /// `tenancy`.
@@ -131,6 +167,16 @@ pub struct Group {
     pub id: String,
     /// Name, e.g. `Administrators`.
     pub name: String,
+    /// Identity domain; `Default` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+
+impl Group {
+    /// The group's identity domain.
+    pub fn domain(&self) -> &str {
+        self.domain.as_deref().unwrap_or(DEFAULT_DOMAIN)
+    }
 }
 
 /// A user.
@@ -141,6 +187,10 @@ pub struct User {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Identity domain; `Default` when absent. The user's `groups` are
+    /// names of groups of this domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
     /// Names of the groups the user is in.
     #[serde(default)]
     pub groups: Vec<String>,
@@ -192,6 +242,13 @@ pub struct Principal {
     pub groups: Vec<GroupRef>,
     /// Dynamic groups the principal matches.
     pub dynamic_groups: Vec<GroupRef>,
+    /// A resource principal's resource type (`fnfunc`,
+    /// `computecontainerinstance`, …): its `request.principal.type`.
+    pub resource_type: Option<String>,
+    /// Every dynamic group's rule checked against an instance or resource
+    /// principal, matched or not, with why (the decisions endpoint shows
+    /// them); empty for users.
+    pub dynamic_group_matches: Vec<crate::iam::dynamic_groups::Match>,
 }
 
 impl Principal {
@@ -206,7 +263,15 @@ impl Principal {
             compartment_id: None,
             groups: Vec::new(),
             dynamic_groups: Vec::new(),
+            resource_type: None,
+            dynamic_group_matches: Vec::new(),
         }
+    }
+
+    /// `request.principal.type`: `user`, `instance`, or a resource
+    /// principal's resource type.
+    pub fn principal_type(&self) -> &str {
+        self.resource_type.as_deref().unwrap_or(self.kind)
     }
 }
 
@@ -217,6 +282,8 @@ pub struct Tenancy {
     pub file: TenancyFile,
     /// `<tenancy>/<user>/<fingerprint>` → (public key, index into `file.users`).
     keys: HashMap<String, (PublicKey, usize)>,
+    /// Each dynamic group's parsed matching rule, in `file.dynamic_groups` order.
+    rules: Vec<crate::iam::policy::Condition>,
 }
 
 impl Tenancy {
@@ -263,16 +330,19 @@ impl Tenancy {
             if !is_ocid_of(&g.id, "group") {
                 bail!("groups[{i}].id: {:?} is not a group OCID", g.id);
             }
-            group_names.insert(g.name.as_str());
+            group_names.insert((g.domain().to_lowercase(), g.name.to_lowercase()));
         }
         let mut keys = HashMap::new();
         for (u, user) in file.users.iter().enumerate() {
             if !is_ocid_of(&user.id, "user") {
                 bail!("users[{u}].id: {:?} is not a user OCID", user.id);
             }
+            let domain = user.domain.as_deref().unwrap_or(DEFAULT_DOMAIN);
             for (g, group) in user.groups.iter().enumerate() {
-                if !group_names.contains(group.as_str()) {
-                    bail!("users[{u}].groups[{g}]: no group is named {group:?}");
+                if !group_names.contains(&(domain.to_lowercase(), group.to_lowercase())) {
+                    bail!(
+                        "users[{u}].groups[{g}]: no group of domain {domain:?} is named {group:?}"
+                    );
                 }
             }
             for (k, api_key) in user.api_keys.iter().enumerate() {
@@ -317,6 +387,7 @@ impl Tenancy {
                 file.tenancy.home_region
             );
         }
+        let mut rules = Vec::new();
         for (i, g) in file.dynamic_groups.iter().enumerate() {
             if !is_ocid_of(&g.id, "dynamicgroup") {
                 bail!(
@@ -324,11 +395,27 @@ impl Tenancy {
                     g.id
                 );
             }
-            if let Err(e) = crate::iam::policy::parse_condition(&g.matching_rule) {
-                bail!(
+            match crate::iam::dynamic_groups::parse_rule(&g.matching_rule) {
+                Ok(rule) => rules.push(rule),
+                Err(e) => bail!(
                     "dynamicGroups[{i}].matchingRule (dynamic group {:?}): {:?}: {e}",
                     g.name,
                     g.matching_rule
+                ),
+            }
+        }
+        let mut instance_ids = HashSet::new();
+        for (i, inst) in file.instances.iter().enumerate() {
+            if !is_ocid_of(&inst.id, "instance") {
+                bail!("instances[{i}].id: {:?} is not an instance OCID", inst.id);
+            }
+            if !instance_ids.insert(inst.id.as_str()) {
+                bail!("instances[{i}].id: {:?} appears twice", inst.id);
+            }
+            if !containers.contains(inst.compartment_id.as_str()) {
+                bail!(
+                    "instances[{i}].compartmentId: {:?} is neither the tenancy nor a compartment",
+                    inst.compartment_id
                 );
             }
         }
@@ -357,7 +444,7 @@ impl Tenancy {
                 );
             }
         }
-        Ok(Self { file, keys })
+        Ok(Self { file, keys, rules })
     }
 
     /// The function `id` of the tenancy file's `functions`, if declared.
@@ -389,13 +476,92 @@ impl Tenancy {
             groups: user
                 .groups
                 .iter()
-                .filter_map(|name| self.file.groups.iter().find(|g| &g.name == name))
+                .filter_map(|name| {
+                    let domain = user.domain.as_deref().unwrap_or(DEFAULT_DOMAIN);
+                    self.file.groups.iter().find(|g| {
+                        g.name.eq_ignore_ascii_case(name) && g.domain().eq_ignore_ascii_case(domain)
+                    })
+                })
                 .map(|g| GroupRef {
                     id: g.id.clone(),
                     name: g.name.clone(),
+                    domain: g.domain().to_owned(),
                 })
                 .collect(),
             dynamic_groups: Vec::new(),
+            resource_type: None,
+            dynamic_group_matches: Vec::new(),
+        }
+    }
+
+    /// An instance of this tenancy by OCID.
+    pub fn instance(&self, id: &str) -> Option<&Instance> {
+        self.file.instances.iter().find(|i| i.id == id)
+    }
+
+    /// The principal of an instance (`request.principal.type` `instance`),
+    /// with the dynamic groups its id, compartment and defined tags match.
+    pub fn instance_principal(&self, instance: &Instance) -> Principal {
+        let facts = crate::iam::dynamic_groups::Facts::instance(instance);
+        self.machine_principal(
+            instance.id.clone(),
+            instance.display_name.clone(),
+            "instance",
+            None,
+            instance.compartment_id.clone(),
+            &facts,
+        )
+    }
+
+    /// The principal of a resource (resource principals: functions,
+    /// container instances, …) named by an RPST's claims.
+    pub fn resource_principal(
+        &self,
+        resource_id: &str,
+        resource_type: &str,
+        compartment_id: &str,
+    ) -> Principal {
+        let facts =
+            crate::iam::dynamic_groups::Facts::resource(resource_id, resource_type, compartment_id);
+        self.machine_principal(
+            resource_id.to_owned(),
+            resource_id.to_owned(),
+            "resource",
+            Some(resource_type.to_owned()),
+            compartment_id.to_owned(),
+            &facts,
+        )
+    }
+
+    fn machine_principal(
+        &self,
+        id: String,
+        name: String,
+        kind: &'static str,
+        resource_type: Option<String>,
+        compartment_id: String,
+        facts: &crate::iam::dynamic_groups::Facts,
+    ) -> Principal {
+        let matches =
+            crate::iam::dynamic_groups::evaluate(&self.file.dynamic_groups, &self.rules, facts);
+        Principal {
+            user_id: id,
+            user_name: name,
+            tenancy_id: self.file.tenancy.id.clone(),
+            kind,
+            compartment_id: Some(compartment_id),
+            groups: Vec::new(),
+            dynamic_groups: matches
+                .iter()
+                .filter(|m| m.matched)
+                .map(|m| GroupRef {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    domain: DEFAULT_DOMAIN.to_owned(),
+                })
+                .collect(),
+            resource_type,
+            dynamic_group_matches: matches,
         }
     }
 

@@ -188,11 +188,13 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let principal: &Principal = match crate::auth::authenticate(
             &app.tenancy,
+            &app.authority,
             &parts.method,
             path_and_query,
             &parts.headers,
             &body,
             OffsetDateTime::now_utc(),
+            app.clock.now(),
         ) {
             Ok(principal) => record.principal.insert(principal),
             Err(reason) => {
@@ -257,6 +259,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             op,
             region.as_deref().unwrap_or(&app.config.region),
             &resolve::iam_targets(target),
+            crate::iam::authz::request_variables(op, &body),
         ));
         app.iam
             .decisions
