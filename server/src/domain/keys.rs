@@ -836,3 +836,26 @@ pub fn version_at(
 ) -> Result<KeyVersion> {
     Ok(version(tx, key_id, version_id)?.settle(now))
 }
+
+/// The key a secret's content is wrapped with (a secret's own key, or a
+/// replication target's): it must be in `vault_id`, be AES, and be
+/// `ENABLED`. Returns its current version.
+///
+/// # Errors
+/// 400 `InvalidParameter` for a key of another vault or not AES; the
+/// key's own refusal when it is not usable (disabled, pending deletion).
+pub fn usable_for_secrets(tx: &Transaction<'_>, vault_id: &str, key: &Key) -> Result<KeyVersion> {
+    let key_id = &key.id;
+    if key.vault_id != vault_id {
+        return Err(Error::InvalidParameter(format!(
+            "Key {key_id} is not in vault {vault_id}."
+        )));
+    }
+    if key.key_shape.algorithm != Algorithm::Aes {
+        return Err(Error::InvalidParameter(
+            "A secret's key must be a symmetric (AES) key.".into(),
+        ));
+    }
+    key.ensure_usable()?;
+    version(tx, &key.id, &key.current_key_version)
+}

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod leak_scan;
 pub mod replicas;
 pub mod retry;
+pub mod rotation_config;
 pub mod secret_generation;
 pub mod secret_replication;
 pub mod secret_rotation;

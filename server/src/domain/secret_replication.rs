@@ -21,9 +21,7 @@ use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::secrets::{self, Secret};
 use super::{keys, replicas, vaults, Error, Result};
-use crate::store;
 
 /// The most replication targets one secret may have (OCI's default limit:
 /// "By default, a maximum of 3 targets is allowed").
@@ -62,15 +60,19 @@ pub enum View<'a> {
     Replica(&'a ReplicationTarget),
 }
 
-/// How `region` (`None`: the emulator's own) sees `secret`: its own region,
-/// a replica's, or neither (`None`: the secret does not exist there).
-pub fn view<'a>(secret: &'a Secret, region: Option<&str>) -> Option<View<'a>> {
-    if secret.region.as_deref() == region {
+/// How `region` (`None`: the emulator's own) sees a secret whose own region
+/// is `own_region` and whose configuration is `replication`: its own
+/// region, a replica's, or neither (`None`: the secret does not exist
+/// there). `Secret::view` is the same for a loaded secret.
+pub fn view<'a>(
+    own_region: Option<&str>,
+    replication: Option<&'a ReplicationConfig>,
+    region: Option<&str>,
+) -> Option<View<'a>> {
+    if own_region == region {
         return Some(View::Source);
     }
-    secret
-        .replication
-        .as_ref()?
+    replication?
         .targets
         .iter()
         .find(|t| t.region.as_deref() == region)
@@ -136,7 +138,7 @@ pub fn validate(
                 target.key_id
             ))
         })?;
-        secrets::usable_key(tx, &vault.id, &key)?;
+        keys::usable_for_secrets(tx, &vault.id, &key)?;
         if name_taken(tx, &vault.id, secret_name, secret_id)? {
             return Err(Error::InvalidParameter(format!(
                 "A secret named {secret_name} already exists in target vault {}; secret names are unique per vault.",
@@ -156,38 +158,33 @@ pub fn name_taken(
     name: &str,
     except: Option<&str>,
 ) -> Result<bool> {
-    let named: Vec<Secret> =
-        store::query_docs(tx, "SELECT doc FROM secrets WHERE name = ?1", params![name])?;
-    Ok(named
-        .iter()
-        .filter(|s| Some(s.id.as_str()) != except)
-        .any(|s| {
-            s.vault_id == vault_id
-                || s.replication
-                    .as_ref()
-                    .is_some_and(|c| c.targets.iter().any(|t| t.vault_id == vault_id))
-        }))
+    Ok(tx
+        .prepare_cached(
+            "SELECT 1 FROM secrets WHERE vault_id = ?1 AND name = ?2 AND id IS NOT ?3
+             UNION ALL
+             SELECT 1 FROM secret_replicas r JOIN secrets s ON s.id = r.secret_id
+             WHERE r.vault_id = ?1 AND s.name = ?2 AND s.id IS NOT ?3",
+        )?
+        .exists(params![vault_id, name, except])?)
 }
 
-/// The replica named `name` in target vault `vault_id`, seen from `region`,
-/// settled at `now` (`GetSecretBundleByName` at a replica region); `None`
-/// when there is none or its source is deleted.
-pub fn find_replica_by_name(
+/// The OCID of the secret named `name` that target vault `vault_id` holds
+/// as a replica in `region` (`None`: the emulator's own), if any
+/// (`GetSecretBundleByName` at a replica region).
+pub fn replica_named(
     tx: &Transaction<'_>,
     vault_id: &str,
     name: &str,
     region: Option<&str>,
-    now: OffsetDateTime,
-) -> Result<Option<Secret>> {
-    let named: Vec<Secret> =
-        store::query_docs(tx, "SELECT doc FROM secrets WHERE name = ?1", params![name])?;
-    let found = named
-        .into_iter()
-        .find(|s| matches!(view(s, region), Some(View::Replica(t)) if t.vault_id == vault_id));
-    match found {
-        Some(s) => secrets::find(tx, &s.id, now),
-        None => Ok(None),
-    }
+) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension as _;
+    Ok(tx
+        .prepare_cached(
+            "SELECT s.id FROM secret_replicas r JOIN secrets s ON s.id = r.secret_id
+             WHERE r.vault_id = ?1 AND r.region = ?2 AND s.name = ?3",
+        )?
+        .query_row(params![vault_id, region.unwrap_or(""), name], |r| r.get(0))
+        .optional()?)
 }
 
 #[cfg(test)]
@@ -204,23 +201,24 @@ mod tests {
 
     #[test]
     fn a_secret_is_seen_in_its_own_region_and_its_targets_only() {
-        let mut secret: Secret = serde_json::from_value(serde_json::json!({
-            "id": "ocid1.vaultsecret.oc1.iad.s", "vaultId": "v", "compartmentId": "c",
-            "secretName": "n", "keyId": "k", "lifecycleState": "ACTIVE",
-            "currentVersionNumber": 1, "timeCreated": "2026-01-01T00:00:00Z",
-            "tags": {"freeformTags": {}, "definedTags": {}}, "etag": "e"
-        }))
-        .unwrap();
-        assert_eq!(view(&secret, None), Some(View::Source));
-        assert_eq!(view(&secret, Some("us-phoenix-1")), None);
-        secret.replication = Some(ReplicationConfig {
+        assert_eq!(view(None, None, None), Some(View::Source));
+        assert_eq!(view(None, None, Some("us-phoenix-1")), None);
+        let config = ReplicationConfig {
             targets: vec![target(Some("us-phoenix-1"))],
             is_write_forward_enabled: false,
-        });
-        assert!(
-            matches!(view(&secret, Some("us-phoenix-1")), Some(View::Replica(t)) if t.vault_id.ends_with(".t"))
-        );
-        assert_eq!(view(&secret, Some("eu-frankfurt-1")), None);
-        assert_eq!(view(&secret, None), Some(View::Source));
+        };
+        let seen = view(None, Some(&config), Some("us-phoenix-1"));
+        assert!(matches!(seen, Some(View::Replica(t)) if t.vault_id.ends_with(".t")));
+        assert_eq!(view(None, Some(&config), Some("eu-frankfurt-1")), None);
+        assert_eq!(view(None, Some(&config), None), Some(View::Source));
+        // A secret of another region, replicated to the emulator's own.
+        let home = ReplicationConfig {
+            targets: vec![target(None)],
+            is_write_forward_enabled: true,
+        };
+        assert!(matches!(
+            view(Some("us-phoenix-1"), Some(&home), None),
+            Some(View::Replica(_))
+        ));
     }
 }

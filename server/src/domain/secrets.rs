@@ -17,10 +17,10 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::keys::{self, Algorithm, Key, KeyVersion};
+use super::keys::{self, Key, KeyVersion};
+use super::rotation_config::{Rotation, RotationConfig};
 use super::secret_generation::GenerationContext;
 use super::secret_replication::{self, ReplicationConfig};
-use super::secret_rotation::{Rotation, RotationConfig};
 use super::secret_rules::SecretRules;
 use super::vaults::Vault;
 use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
@@ -141,6 +141,12 @@ pub struct Secret {
 }
 
 impl Secret {
+    /// How `region` (`None`: the emulator's own) sees this secret
+    /// ([`secret_replication::view`]).
+    pub fn view(&self, region: Option<&str>) -> Option<secret_replication::View<'_>> {
+        secret_replication::view(self.region.as_deref(), self.replication.as_ref(), region)
+    }
+
     /// Applies a deletion whose time has passed.
     pub fn settle(mut self, now: OffsetDateTime) -> Self {
         if self.lifecycle_state == SecretState::PendingDeletion
@@ -480,24 +486,6 @@ fn version_name_taken(tx: &Transaction<'_>, secret_id: &str, name: &str) -> Resu
         .exists(params![secret_id, name])?)
 }
 
-/// The key a secret's content is wrapped with: it must be in the secret's
-/// vault, be AES, and be `ENABLED`. Returns its current version.
-pub(super) fn usable_key(tx: &Transaction<'_>, vault_id: &str, key: &Key) -> Result<KeyVersion> {
-    let key_id = &key.id;
-    if key.vault_id != vault_id {
-        return Err(Error::InvalidParameter(format!(
-            "Key {key_id} is not in vault {vault_id}."
-        )));
-    }
-    if key.key_shape.algorithm != Algorithm::Aes {
-        return Err(Error::InvalidParameter(
-            "A secret's key must be a symmetric (AES) key.".into(),
-        ));
-    }
-    key.ensure_usable()?;
-    keys::version(tx, &key.id, &key.current_key_version)
-}
-
 /// The key a secret's content is wrapped with, loaded by the secret's
 /// `keyId` (a related resource, not the request's target); 404 when gone.
 fn secret_key(tx: &Transaction<'_>, secret: &Secret, now: OffsetDateTime) -> Result<Key> {
@@ -603,7 +591,7 @@ pub fn create(
         ))
     })?;
     ensure_fresh(tx, &store::KEYS, &key.id, &key.etag)?;
-    let key_version = usable_key(tx, &vault.id, key)?;
+    let key_version = keys::usable_for_secrets(tx, &vault.id, key)?;
     if secret_replication::name_taken(tx, &vault.id, &new.secret_name, None)? {
         return Err(Error::InvalidParameter(format!(
             "A secret named {} already exists in vault {}; secret names are unique per vault.",
@@ -717,6 +705,22 @@ pub enum ListCursor {
     Time(i64, String),
     /// By name, then id.
     Name(String, String),
+}
+
+/// The replica named `name` in target vault `vault_id`, seen from `region`,
+/// settled at `now` (`GetSecretBundleByName` at a replica region); `None`
+/// when there is none or its source is deleted.
+pub fn find_replica_by_name(
+    tx: &Transaction<'_>,
+    vault_id: &str,
+    name: &str,
+    region: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Option<Secret>> {
+    match secret_replication::replica_named(tx, vault_id, name, region)? {
+        Some(id) => find(tx, &id, now),
+        None => Ok(None),
+    }
 }
 
 /// The two queries of a `ListSecrets` page, each walking its index in the
@@ -1014,7 +1018,7 @@ pub fn update(
     }
     if let Some(content) = &change.content {
         let key = secret_key(tx, &secret, now)?;
-        let key_version = usable_key(tx, &secret.vault_id, &key)?;
+        let key_version = keys::usable_for_secrets(tx, &secret.vault_id, &key)?;
         check_reuse(tx, keyring, &secret, &key, &all, content, now)?;
         if all.iter().filter(|v| v.in_use(now)).count() >= MAX_VERSIONS_IN_USE {
             return Err(Error::LimitExceeded(format!(

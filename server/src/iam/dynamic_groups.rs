@@ -18,8 +18,8 @@
 
 use std::fmt;
 
-use super::policy::{Condition, ParseError, Value};
-use super::tenancy::{DynamicGroup, Instance};
+use super::policy::{value_matches, Condition, ParseError};
+use serde::{Deserialize, Serialize};
 
 /// Variables a matching rule may name (besides `tag.<ns>.<key>.value`).
 pub const VARIABLES: &[&str] = &[
@@ -186,15 +186,43 @@ fn holds(condition: &Condition, facts: &Facts) -> bool {
             negated,
             value,
         } => match facts.value(variable) {
-            Some(actual) => super::eval::value_matches(value, actual) != *negated,
+            Some(actual) => value_matches(value, actual) != *negated,
             None => false,
         },
     }
 }
 
-/// The value a bare `tag.<ns>.<key>.value` stands for: any value.
-pub fn presence() -> Value {
-    Value::Pattern("*".to_owned())
+/// A compute instance, as OCI's `Instance` model names its fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Instance {
+    /// `ocid1.instance.oc1..…`
+    pub id: String,
+    /// The compartment it lives in.
+    pub compartment_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Free-form tags (`{"key": "value"}`); shown, not matched (OCI's
+    /// matching rules read defined tags).
+    #[serde(default)]
+    pub freeform_tags: std::collections::BTreeMap<String, String>,
+    /// Defined tags (`{"namespace": {"key": "value"}}`), read by
+    /// `tag.<namespace>.<key>.value` in matching rules.
+    #[serde(default)]
+    pub defined_tags:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}
+
+/// A dynamic group: principals matching `matchingRule` are its members.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DynamicGroup {
+    /// `ocid1.dynamicgroup.oc1..…`
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// e.g. `any {instance.compartment.id = 'ocid1.compartment…'}`.
+    pub matching_rule: String,
 }
 
 #[cfg(test)]

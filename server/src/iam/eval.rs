@@ -21,7 +21,9 @@ use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 
-use super::policy::{self, Condition, Level, Location, Statement, Subject, Value, Verb};
+use super::policy::{
+    self, value_matches, Condition, Level, Location, Statement, Subject, Value, Verb,
+};
 use super::tenancy::{Policy, Principal, TenancyFile, DEFAULT_DOMAIN};
 
 /// Cumulative permissions per resource type: the permissions each verb adds
@@ -791,39 +793,6 @@ fn verb_covers(st: &Statement, permission: &str) -> bool {
     }
 }
 
-/// Whether `actual` matches a condition's value: a literal compared without
-/// regard to case, or a `/pattern*/`.
-pub(crate) fn value_matches(value: &Value, actual: &str) -> bool {
-    match value {
-        Value::Quoted(text) | Value::Word(text) => text.to_lowercase() == actual.to_lowercase(),
-        Value::Pattern(pattern) => glob(&pattern.to_lowercase(), &actual.to_lowercase()),
-    }
-}
-
-/// `*` matches any run of characters; everything else itself.
-fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 fn locate(dir: &Directory, attached: &str, location: &Location) -> Result<String, String> {
     let within = |id: &str| dir.ancestors(id).contains(&attached);
     match location {
@@ -1361,6 +1330,7 @@ mod tests {
 
     #[test]
     fn glob_matches_prefix_suffix_and_contains() {
+        use super::super::policy::glob;
         assert!(glob("db-*", "db-password"));
         assert!(glob("*-token", "api-token"));
         assert!(glob("*pass*", "db-password"));

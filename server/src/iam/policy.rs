@@ -536,7 +536,7 @@ impl Cursor {
             return Ok(Condition::Compare {
                 variable: variable.to_lowercase(),
                 negated: false,
-                value: super::dynamic_groups::presence(),
+                value: presence(),
             });
         } else {
             let found = self.found();
@@ -740,6 +740,44 @@ impl Condition {
             }
         }
     }
+}
+
+/// The value a bare `tag.<ns>.<key>.value` stands for: any value.
+pub fn presence() -> Value {
+    Value::Pattern("*".to_owned())
+}
+
+/// Whether `actual` matches a condition's value: a literal compared without
+/// regard to case, or a `/pattern*/`.
+pub fn value_matches(value: &Value, actual: &str) -> bool {
+    match value {
+        Value::Quoted(text) | Value::Word(text) => text.to_lowercase() == actual.to_lowercase(),
+        Value::Pattern(pattern) => glob(&pattern.to_lowercase(), &actual.to_lowercase()),
+    }
+}
+
+/// `*` matches any run of characters; everything else itself.
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]

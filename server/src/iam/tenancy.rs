@@ -35,6 +35,7 @@ use std::collections::{HashMap, HashSet};
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
+pub use super::dynamic_groups::{DynamicGroup, Instance};
 use crate::crypto::PublicKey;
 use crate::ocid::is_ocid_of;
 
@@ -85,39 +86,6 @@ pub struct Function {
     /// `http://host:port/path` the emulator POSTs each rotation step to
     /// (plain HTTP only: the endpoint is local).
     pub invoke_url: String,
-}
-
-/// A compute instance, as OCI's `Instance` model names its fields.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Instance {
-    /// `ocid1.instance.oc1..…`
-    pub id: String,
-    /// The compartment it lives in.
-    pub compartment_id: String,
-    /// Display name.
-    pub display_name: String,
-    /// Free-form tags (`{"key": "value"}`); shown, not matched (OCI's
-    /// matching rules read defined tags).
-    #[serde(default)]
-    pub freeform_tags: std::collections::BTreeMap<String, String>,
-    /// Defined tags (`{"namespace": {"key": "value"}}`), read by
-    /// `tag.<namespace>.<key>.value` in matching rules.
-    #[serde(default)]
-    pub defined_tags:
-        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
-}
-
-/// A dynamic group: principals matching `matchingRule` are its members.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DynamicGroup {
-    /// `ocid1.dynamicgroup.oc1..…`
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// e.g. `any {instance.compartment.id = 'ocid1.compartment…'}`.
-    pub matching_rule: String,
 }
 
 /// The identity domain of a group or user that names none.

@@ -100,12 +100,12 @@ pub fn resolve(tx: &Transaction<'_>, named: &Named, now: OffsetDateTime) -> Resu
         (None, Some(vault_id), Some(name)) => match secrets::find_by_name(tx, vault_id, name, now)?
         {
             Some(secret) => Some(secret),
-            None => secret_replication::find_replica_by_name(tx, vault_id, name, region, now)?,
+            None => secrets::find_replica_by_name(tx, vault_id, name, region, now)?,
         },
         _ => None,
     };
     let (secret, secret_replica) = match secret {
-        Some(s) => match secret_replication::view(&s, region) {
+        Some(s) => match s.view(region) {
             Some(secret_replication::View::Source) => (Some(s), None),
             Some(secret_replication::View::Replica(t)) => {
                 let t = t.clone();
