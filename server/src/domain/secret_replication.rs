@@ -162,7 +162,7 @@ pub fn name_taken(
         .prepare_cached(
             "SELECT 1 FROM secrets WHERE vault_id = ?1 AND name = ?2 AND id IS NOT ?3
              UNION ALL
-             SELECT 1 FROM secret_replicas r JOIN secrets s ON s.id = r.secret_id
+             SELECT 1 FROM secret_replicas r CROSS JOIN secrets s ON s.id = r.secret_id
              WHERE r.vault_id = ?1 AND s.name = ?2 AND s.id IS NOT ?3",
         )?
         .exists(params![vault_id, name, except])?)
@@ -180,7 +180,7 @@ pub fn replica_named(
     use rusqlite::OptionalExtension as _;
     Ok(tx
         .prepare_cached(
-            "SELECT s.id FROM secret_replicas r JOIN secrets s ON s.id = r.secret_id
+            "SELECT s.id FROM secret_replicas r CROSS JOIN secrets s ON s.id = r.secret_id
              WHERE r.vault_id = ?1 AND r.region = ?2 AND s.name = ?3",
         )?
         .query_row(params![vault_id, region.unwrap_or(""), name], |r| r.get(0))

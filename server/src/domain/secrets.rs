@@ -746,7 +746,9 @@ fn list_sql(by_name: bool, descending: bool) -> [String; 2] {
              ORDER BY s.{key} {order}, s.id {order} LIMIT ?9"
         ),
         format!(
-            "SELECT s.doc, r.vault_id FROM secret_replicas r JOIN secrets s ON s.id = r.secret_id
+            // CROSS JOIN fixes the order (SQLite keeps it as written): from
+            // the region's few replicas, never from the whole compartment.
+            "SELECT s.doc, r.vault_id FROM secret_replicas r CROSS JOIN secrets s ON s.id = r.secret_id
              WHERE r.region = ?2 AND s.compartment_id = ?1 AND (?4 IS NULL OR r.vault_id = ?4)
                AND {filters} AND (?7 IS NULL OR (s.{key}, s.id) {op} (?7, ?8))
              ORDER BY s.{key} {order}, s.id {order} LIMIT ?9"
@@ -1305,7 +1307,38 @@ mod tests {
         let store = crate::store::Store::in_memory().unwrap();
         for by_name in [false, true] {
             for descending in [false, true] {
-                let [own, _] = list_sql(by_name, descending);
+                let [own, replicas] = list_sql(by_name, descending);
+                let plan_of = |sql: &str| -> Vec<String> {
+                    store
+                        .blocking_write(|tx| {
+                            let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                            let rows = stmt.query_map(
+                                params![
+                                    "c",
+                                    "",
+                                    None::<String>,
+                                    None::<String>,
+                                    None::<String>,
+                                    0,
+                                    None::<i64>,
+                                    None::<String>,
+                                    51
+                                ],
+                                |r| r.get::<_, String>(3),
+                            )?;
+                            Ok::<_, crate::store::Error>(
+                                rows.collect::<rusqlite::Result<Vec<_>>>()?,
+                            )
+                        })
+                        .unwrap()
+                };
+                // The replicas seen in a region are few: the query starts
+                // from them, never from the compartment's secrets.
+                let replica_plan = plan_of(&replicas);
+                assert!(
+                    replica_plan[0].contains("SEARCH r USING INDEX secret_replicas_by_region"),
+                    "{replica_plan:?}"
+                );
                 let plan: Vec<String> = store
                     .blocking_write(|tx| {
                         let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {own}"))?;
