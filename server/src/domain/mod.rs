@@ -121,6 +121,30 @@ pub struct Tags {
     pub defined: serde_json::Map<String, serde_json::Value>,
 }
 
+/// Parses an ISO 8601 duration in whole days, `P<n>D` with `n` from `min`
+/// to `max` (the interval fields of `SecretExpiryRule` and
+/// `RotationConfig`); `field` names the field in the 400
+/// `InvalidParameter` message.
+pub fn parse_days(text: &str, field: &str, min: u32, max: u32) -> Result<u32> {
+    let bad = || {
+        Error::InvalidParameter(format!(
+            "{field} must be an ISO 8601 duration in days from P{min}D to P{max}D."
+        ))
+    };
+    let digits = text
+        .strip_prefix('P')
+        .and_then(|t| t.strip_suffix('D'))
+        .ok_or_else(bad)?;
+    if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let days: u32 = digits.parse().map_err(|_| bad())?;
+    if !(min..=max).contains(&days) {
+        return Err(bad());
+    }
+    Ok(days)
+}
+
 /// A fresh etag: OCI's are opaque strings that change with every write.
 pub fn new_etag() -> String {
     crate::ocid::random_base32(32)

@@ -104,23 +104,12 @@ impl RotationConfig {
 
 /// Parses `rotationInterval`: `P<n>D` with `n` from 1 to 360.
 pub fn parse_interval_days(text: &str) -> Result<u32> {
-    let bad = || {
-        Error::InvalidParameter(format!(
-            "rotationConfig.rotationInterval must be an ISO 8601 duration in days from P{MIN_INTERVAL_DAYS}D to P{MAX_INTERVAL_DAYS}D."
-        ))
-    };
-    let digits = text
-        .strip_prefix('P')
-        .and_then(|t| t.strip_suffix('D'))
-        .ok_or_else(bad)?;
-    if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let days: u32 = digits.parse().map_err(|_| bad())?;
-    if !(MIN_INTERVAL_DAYS..=MAX_INTERVAL_DAYS).contains(&days) {
-        return Err(bad());
-    }
-    Ok(days)
+    super::parse_days(
+        text,
+        "rotationConfig.rotationInterval",
+        MIN_INTERVAL_DAYS,
+        MAX_INTERVAL_DAYS,
+    )
 }
 
 /// `Secret.rotationStatus` (SDK `Secret.ROTATION_STATUS_*`).

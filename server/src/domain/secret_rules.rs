@@ -79,25 +79,14 @@ pub enum RuleInput {
     },
 }
 
-/// Parses an ISO 8601 duration in whole days, `P1D`–`P90D`.
+/// Parses `secretVersionExpiryInterval`: `P<n>D` with `n` from 1 to 90.
 pub fn parse_interval_days(text: &str) -> Result<u32> {
-    let bad = || {
-        Error::InvalidParameter(format!(
-            "secretVersionExpiryInterval must be an ISO 8601 duration in days from P1D to P{MAX_VERSION_EXPIRY_DAYS}D."
-        ))
-    };
-    let digits = text
-        .strip_prefix('P')
-        .and_then(|t| t.strip_suffix('D'))
-        .ok_or_else(bad)?;
-    if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let days: u32 = digits.parse().map_err(|_| bad())?;
-    if !(1..=MAX_VERSION_EXPIRY_DAYS).contains(&days) {
-        return Err(bad());
-    }
-    Ok(days)
+    super::parse_days(
+        text,
+        "secretVersionExpiryInterval",
+        1,
+        MAX_VERSION_EXPIRY_DAYS,
+    )
 }
 
 impl SecretRules {

@@ -1339,26 +1339,7 @@ mod tests {
                     replica_plan[0].contains("SEARCH r USING INDEX secret_replicas_by_region"),
                     "{replica_plan:?}"
                 );
-                let plan: Vec<String> = store
-                    .blocking_write(|tx| {
-                        let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {own}"))?;
-                        let rows = stmt.query_map(
-                            params![
-                                "c",
-                                "",
-                                None::<String>,
-                                None::<String>,
-                                None::<String>,
-                                0,
-                                None::<i64>,
-                                None::<String>,
-                                51
-                            ],
-                            |r| r.get::<_, String>(3),
-                        )?;
-                        Ok::<_, crate::store::Error>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-                    })
-                    .unwrap();
+                let plan = plan_of(&own);
                 let index = if by_name {
                     "secrets_by_name"
                 } else {
