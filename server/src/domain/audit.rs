@@ -9,7 +9,7 @@
 //! newest event's time, which is the emulator's clock, virtual time
 //! included) and by a count cap (`--audit-max-events`).
 
-use rusqlite::{params, Transaction};
+use rusqlite::{Connection, params, Transaction};
 
 use super::Result;
 
@@ -82,7 +82,7 @@ pub fn insert(tx: &Transaction<'_>, rows: &[Row], cap: u64) -> Result<()> {
 }
 
 /// The retention period in force, in days.
-pub fn retention_days(tx: &Transaction<'_>) -> Result<u32> {
+pub fn retention_days(tx: &Connection) -> Result<u32> {
     Ok(crate::store::meta(tx, RETENTION_KEY)?
         .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok())
         .unwrap_or(DEFAULT_RETENTION_DAYS))
@@ -111,7 +111,7 @@ pub fn set_retention_days(tx: &Transaction<'_>, days: i64, now_us: i64) -> Resul
 /// `start_us <= time < end_us` and a sequence number above `after`, in
 /// order, at most `limit`; with the last row's sequence number.
 pub fn page(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     compartment_id: &str,
     (start_us, end_us): (i64, i64),
     after: i64,
@@ -146,7 +146,7 @@ pub struct Filter {
 }
 
 /// The documents matching `filter`, oldest first.
-pub fn filtered(tx: &Transaction<'_>, filter: &Filter) -> Result<Vec<String>> {
+pub fn filtered(tx: &Connection, filter: &Filter) -> Result<Vec<String>> {
     let mut stmt = tx.prepare_cached(
         "SELECT doc FROM audit_events
          WHERE (?1 IS NULL OR operation = ?1)
@@ -170,7 +170,7 @@ pub fn filtered(tx: &Transaction<'_>, filter: &Filter) -> Result<Vec<String>> {
 }
 
 /// How many events are stored.
-pub fn count(tx: &Transaction<'_>) -> Result<i64> {
+pub fn count(tx: &Connection) -> Result<i64> {
     Ok(tx.query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))?)
 }
 
@@ -231,7 +231,7 @@ mod tests {
                 .unwrap_err();
             assert!(matches!(err, crate::domain::Error::InvalidParameter(_)));
         }
-        let days = store.blocking_write(retention_days).unwrap();
+        let days = store.blocking_write(|tx| retention_days(tx)).unwrap();
         assert_eq!(days, 365);
     }
 }

@@ -28,7 +28,7 @@
 //! root key, does not open: 400 `InvalidParameter`.
 
 use base64::Engine as _;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{Connection, params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -159,7 +159,7 @@ fn open(keyring: &Keyring, file: &[u8]) -> Result<(Header, Contents)> {
 
 /// A key and its versions as they go into a backup: the key `ENABLED` or
 /// `DISABLED`, its versions not deleted.
-fn key_contents(tx: &Transaction<'_>, key: &Key, now: OffsetDateTime) -> Result<KeyContents> {
+fn key_contents(tx: &Connection, key: &Key, now: OffsetDateTime) -> Result<KeyContents> {
     let versions = keys::versions(tx, &key.id, now)?
         .into_iter()
         .filter(|v| v.lifecycle_state != KeyState::Deleted)
@@ -314,7 +314,7 @@ fn stored_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
 }
 
 /// The backup kept for work request `work_request_id`.
-pub fn stored(tx: &Transaction<'_>, work_request_id: &str) -> Result<Option<Stored>> {
+pub fn stored(tx: &Connection, work_request_id: &str) -> Result<Option<Stored>> {
     Ok(tx
         .query_row(
             "SELECT work_request_id, kind, resource_id, time_created, file FROM backups
@@ -326,7 +326,7 @@ pub fn stored(tx: &Transaction<'_>, work_request_id: &str) -> Result<Option<Stor
 }
 
 /// Every kept backup, oldest first.
-pub fn all(tx: &Transaction<'_>) -> Result<Vec<Stored>> {
+pub fn all(tx: &Connection) -> Result<Vec<Stored>> {
     let mut stmt = tx.prepare_cached(
         "SELECT work_request_id, kind, resource_id, time_created, file FROM backups
          ORDER BY time_created, work_request_id",
@@ -364,7 +364,7 @@ pub struct Destination {
 /// Refuses a restore of `id` when a resource with that OCID exists and is
 /// not `DELETED` (409 `NotAuthorizedOrResourceAlreadyExists`).
 fn ensure_absent<T: serde::de::DeserializeOwned>(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     table: &store::Table,
     id: &str,
     deleted: impl Fn(&T) -> bool,

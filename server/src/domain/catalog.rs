@@ -4,7 +4,7 @@
 //! `now`, like every other read; callers show their metadata only (the
 //! version documents carry sealed content, which they must drop).
 
-use rusqlite::{params, Transaction};
+use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 
 use super::secrets::Secret;
@@ -24,7 +24,7 @@ pub struct VaultEntry {
 }
 
 /// Every vault, oldest first (by `timeCreated`, then id), with its counts.
-pub fn vaults(tx: &Transaction<'_>, now: OffsetDateTime) -> Result<Vec<VaultEntry>> {
+pub fn vaults(tx: &Connection, now: OffsetDateTime) -> Result<Vec<VaultEntry>> {
     let vaults: Vec<Vault> = store::query_docs(tx, "SELECT doc FROM vaults", params![])?;
     let mut keys = tx.prepare_cached("SELECT count(*) FROM keys WHERE vault_id = ?1")?;
     let mut secrets = tx.prepare_cached("SELECT count(*) FROM secrets WHERE vault_id = ?1")?;
@@ -56,7 +56,7 @@ pub struct SecretPage {
 /// The secrets of `vault_id` whose name contains `name_contains` (case
 /// sensitive; all when empty), ordered by name, `limit` from `offset`.
 pub fn secrets_page(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     vault_id: &str,
     name_contains: &str,
     offset: u32,

@@ -40,7 +40,7 @@
 //! rotation has come ([`is_due`]), before reading it, and moving the clock
 //! (`POST /_emulator/time`) calls [`rotate_all_due`].
 
-use rusqlite::Transaction;
+use rusqlite::{Connection, Transaction};
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
 
 use super::keys::{self, Key, KeyState};
@@ -356,7 +356,7 @@ pub fn rotate_all_due(
 }
 
 /// Every key with a rotation due by `now`.
-pub fn due_keys(tx: &Transaction<'_>, now: OffsetDateTime) -> Result<Vec<Key>> {
+pub fn due_keys(tx: &Connection, now: OffsetDateTime) -> Result<Vec<Key>> {
     let all: Vec<Key> = store::query_docs(tx, "SELECT doc FROM keys", [])?;
     Ok(all.into_iter().filter(|k| is_due(k, now)).collect())
 }

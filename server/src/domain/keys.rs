@@ -8,7 +8,7 @@
 //! (AES bytes or a PKCS #8 key pair) is stored sealed under the root key,
 //! and an asymmetric version carries its public key.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{Connection, params, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -597,7 +597,7 @@ pub fn create(
 }
 
 /// The key `id` if it belongs to `vault_id`; 404 otherwise.
-pub fn get(tx: &Transaction<'_>, vault_id: &str, id: &str, now: OffsetDateTime) -> Result<Key> {
+pub fn get(tx: &Connection, vault_id: &str, id: &str, now: OffsetDateTime) -> Result<Key> {
     match find(tx, id, now)? {
         Some(key) if key.vault_id == vault_id => Ok(key),
         _ => Err(Error::NotFound),
@@ -605,12 +605,12 @@ pub fn get(tx: &Transaction<'_>, vault_id: &str, id: &str, now: OffsetDateTime) 
 }
 
 /// The key `id` wherever it lives, settled at `now`; `None` when absent.
-pub fn find(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Option<Key>> {
+pub fn find(tx: &Connection, id: &str, now: OffsetDateTime) -> Result<Option<Key>> {
     Ok(store::get::<Key>(tx, &KEYS, id)?.map(|k| k.settle(now)))
 }
 
 /// Every key of a vault.
-pub fn in_vault(tx: &Transaction<'_>, vault_id: &str, now: OffsetDateTime) -> Result<Vec<Key>> {
+pub fn in_vault(tx: &Connection, vault_id: &str, now: OffsetDateTime) -> Result<Vec<Key>> {
     let keys: Vec<Key> = store::query_docs(
         tx,
         "SELECT doc FROM keys WHERE vault_id = ?1",
@@ -621,7 +621,7 @@ pub fn in_vault(tx: &Transaction<'_>, vault_id: &str, now: OffsetDateTime) -> Re
 
 /// `ListKeys`: the keys of one vault in one compartment.
 pub fn list(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     vault_id: &str,
     compartment_id: &str,
     now: OffsetDateTime,
@@ -776,7 +776,7 @@ pub fn rotate(
 
 /// `ListKeyVersions`: a key's versions, oldest first, settled at `now`.
 pub fn versions(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key_id: &str,
     now: OffsetDateTime,
 ) -> Result<Vec<KeyVersion>> {
@@ -795,7 +795,7 @@ pub fn versions(
 /// neither encrypts nor decrypts (409 `IncorrectState`, as for a key that
 /// is not `ENABLED`).
 pub fn usable_version(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key: &Key,
     version_id: Option<&str>,
     now: OffsetDateTime,
@@ -820,7 +820,7 @@ pub fn usable_version(
 
 /// A key version by OCID if it belongs to `key_id`, as stored (a deletion
 /// whose time passed is not applied; see [`version_at`]); 404 otherwise.
-pub fn version(tx: &Transaction<'_>, key_id: &str, version_id: &str) -> Result<KeyVersion> {
+pub fn version(tx: &Connection, key_id: &str, version_id: &str) -> Result<KeyVersion> {
     match store::get::<KeyVersion>(tx, &KEY_VERSIONS, version_id)? {
         Some(v) if v.key_id == key_id => Ok(v),
         _ => Err(Error::NotFound),
@@ -829,7 +829,7 @@ pub fn version(tx: &Transaction<'_>, key_id: &str, version_id: &str) -> Result<K
 
 /// [`version`], settled at `now` (what `GetKeyVersion` answers).
 pub fn version_at(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key_id: &str,
     version_id: &str,
     now: OffsetDateTime,
@@ -844,7 +844,7 @@ pub fn version_at(
 /// # Errors
 /// 400 `InvalidParameter` for a key of another vault or not AES; the
 /// key's own refusal when it is not usable (disabled, pending deletion).
-pub fn usable_for_secrets(tx: &Transaction<'_>, vault_id: &str, key: &Key) -> Result<KeyVersion> {
+pub fn usable_for_secrets(tx: &Connection, vault_id: &str, key: &Key) -> Result<KeyVersion> {
     let key_id = &key.id;
     if key.vault_id != vault_id {
         return Err(Error::InvalidParameter(format!(

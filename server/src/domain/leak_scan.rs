@@ -17,7 +17,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine as _;
-use rusqlite::Transaction;
+use rusqlite::Connection;
 use zeroize::Zeroizing;
 
 use super::secrets::{self, SecretVersion};
@@ -65,7 +65,7 @@ impl Index {
     /// Opens every stored secret version (in `tx`) and indexes its forms.
     /// A version whose content cannot be opened is skipped (and logged by
     /// OCID only).
-    pub fn build(tx: &Transaction<'_>, keyring: &Keyring) -> Result<Self> {
+    pub fn build(tx: &Connection, keyring: &Keyring) -> Result<Self> {
         let versions: Vec<SecretVersion> = crate::store::query_docs(
             tx,
             "SELECT doc FROM secret_versions ORDER BY secret_id, version_number",

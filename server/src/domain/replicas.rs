@@ -19,7 +19,7 @@
 //! diverge. Regions are `Option<String>`, `None` meaning the emulator's own
 //! `--region`, so the domain never needs to know that name.
 
-use rusqlite::Transaction;
+use rusqlite::{Connection, Transaction};
 use time::OffsetDateTime;
 
 use super::keys;
@@ -131,7 +131,7 @@ pub fn replication_id(resource_id: &str, etag: &str) -> String {
 /// key versions (it is then `REPLICATED`: replication is immediate); 404
 /// otherwise, and for a vault without a replica.
 pub fn status(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     vault: &Vault,
     replication_id: &str,
     now: OffsetDateTime,

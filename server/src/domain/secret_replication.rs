@@ -17,7 +17,7 @@
 //! emulator's own `--region` and `Some(name)` for another region of the
 //! tenancy, so the domain never needs the home region's name.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -92,7 +92,7 @@ pub fn view<'a>(
 /// another replica's). 400 `RelatedResourceNotAuthorizedOrNotFound` for a
 /// target vault or key that does not exist.
 pub fn validate(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     now: OffsetDateTime,
     source_region: Option<&str>,
     secret_name: &str,
@@ -153,7 +153,7 @@ pub fn validate(
 /// any lifecycle state: a deleted secret keeps its name) or as a replica;
 /// `except` is the asking secret itself.
 pub fn name_taken(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     vault_id: &str,
     name: &str,
     except: Option<&str>,
@@ -172,7 +172,7 @@ pub fn name_taken(
 /// as a replica in `region` (`None`: the emulator's own), if any
 /// (`GetSecretBundleByName` at a replica region).
 pub fn replica_named(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     vault_id: &str,
     name: &str,
     region: Option<&str>,

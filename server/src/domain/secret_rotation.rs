@@ -22,7 +22,7 @@
 
 use time::OffsetDateTime;
 
-use rusqlite::{params, Transaction};
+use rusqlite::{Connection, params, Transaction};
 
 pub use super::rotation_config::*;
 use super::secrets::{self, Secret, SecretState};
@@ -172,7 +172,7 @@ pub fn end_interrupted(tx: &Transaction<'_>, now: OffsetDateTime) -> Result<usiz
 /// The secret of a run, loaded inside the write; `None` when the run is no
 /// longer its secret's current one (cancelled and finished, replaced, or
 /// the secret is gone).
-fn load_run(tx: &Transaction<'_>, run: &Started, now: OffsetDateTime) -> Result<Option<Secret>> {
+fn load_run(tx: &Connection, run: &Started, now: OffsetDateTime) -> Result<Option<Secret>> {
     let Some(secret) = store::get::<Secret>(tx, &SECRETS, &run.secret_id)? else {
         return Ok(None);
     };

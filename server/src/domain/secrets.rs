@@ -13,7 +13,7 @@
 //! version, wrapped by the current version of the secret's master key. Only
 //! ciphertext is stored.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{Connection, params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -451,7 +451,7 @@ fn unix_ns(t: OffsetDateTime) -> i64 {
 /// deletion; at most 60 under OCI's limits), oldest first: what an update
 /// works on, without reading the deleted ones.
 pub fn live_versions(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     secret_id: &str,
     now: OffsetDateTime,
 ) -> Result<Vec<SecretVersion>> {
@@ -470,7 +470,7 @@ pub fn live_versions(
 
 /// The highest version number a secret has used (deleted versions too:
 /// numbers are never reused); 0 for none.
-fn last_version_number(tx: &Transaction<'_>, secret_id: &str) -> Result<u64> {
+fn last_version_number(tx: &Connection, secret_id: &str) -> Result<u64> {
     let last: i64 = tx
         .prepare_cached(
             "SELECT coalesce(max(version_number), 0) FROM secret_versions WHERE secret_id = ?1",
@@ -480,7 +480,7 @@ fn last_version_number(tx: &Transaction<'_>, secret_id: &str) -> Result<u64> {
 }
 
 /// Whether any version of a secret, deleted or not, has the name `name`.
-fn version_name_taken(tx: &Transaction<'_>, secret_id: &str, name: &str) -> Result<bool> {
+fn version_name_taken(tx: &Connection, secret_id: &str, name: &str) -> Result<bool> {
     Ok(tx
         .prepare_cached("SELECT 1 FROM secret_versions WHERE secret_id = ?1 AND name = ?2")?
         .exists(params![secret_id, name])?)
@@ -488,7 +488,7 @@ fn version_name_taken(tx: &Transaction<'_>, secret_id: &str, name: &str) -> Resu
 
 /// The key a secret's content is wrapped with, loaded by the secret's
 /// `keyId` (a related resource, not the request's target); 404 when gone.
-fn secret_key(tx: &Transaction<'_>, secret: &Secret, now: OffsetDateTime) -> Result<Key> {
+fn secret_key(tx: &Connection, secret: &Secret, now: OffsetDateTime) -> Result<Key> {
     keys::find(tx, &secret.key_id, now)?.ok_or(Error::NotFound)
 }
 
@@ -642,20 +642,20 @@ pub fn create(
 
 /// The secret `id` settled at `now`; `None` when absent or deleted (a
 /// deleted secret is gone for every read, see `domain::target`).
-pub fn find(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Option<Secret>> {
+pub fn find(tx: &Connection, id: &str, now: OffsetDateTime) -> Result<Option<Secret>> {
     Ok(store::get::<Secret>(tx, &SECRETS, id)?
         .map(|s| s.settle(now))
         .filter(|s| s.lifecycle_state != SecretState::Deleted))
 }
 
 /// `GetSecret`: 404 when absent or deleted.
-pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Secret> {
+pub fn get(tx: &Connection, id: &str, now: OffsetDateTime) -> Result<Secret> {
     find(tx, id, now)?.ok_or(Error::NotFound)
 }
 
 /// The secret named `name` in `vault_id`, as [`find`]; `None` when none.
 pub fn find_by_name(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     vault_id: &str,
     name: &str,
     now: OffsetDateTime,
@@ -711,7 +711,7 @@ pub enum ListCursor {
 /// settled at `now` (`GetSecretBundleByName` at a replica region); `None`
 /// when there is none or its source is deleted.
 pub fn find_replica_by_name(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     vault_id: &str,
     name: &str,
     region: Option<&str>,
@@ -765,7 +765,7 @@ fn list_sql(by_name: bool, descending: bool) -> [String; 2] {
 /// # Errors
 /// 400 `InvalidParameter` for a cursor of the other sort order.
 pub fn list(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     q: &ListQuery,
     now: OffsetDateTime,
 ) -> Result<(Vec<Listed>, Option<ListCursor>)> {
@@ -844,7 +844,7 @@ pub fn list(
 }
 
 /// All versions of a secret, oldest first.
-pub fn versions(tx: &Transaction<'_>, secret_id: &str) -> Result<Vec<SecretVersion>> {
+pub fn versions(tx: &Connection, secret_id: &str) -> Result<Vec<SecretVersion>> {
     Ok(store::query_docs(
         tx,
         "SELECT doc FROM secret_versions WHERE secret_id = ?1 ORDER BY version_number",
@@ -854,7 +854,7 @@ pub fn versions(tx: &Transaction<'_>, secret_id: &str) -> Result<Vec<SecretVersi
 
 /// The versions reads show at `now` (deleted ones left out), oldest first.
 pub fn visible_versions(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     secret_id: &str,
     now: OffsetDateTime,
 ) -> Result<Vec<SecretVersion>> {
@@ -866,7 +866,7 @@ pub fn visible_versions(
 /// One version by number as reads see it at `now`; 404 when absent or
 /// deleted.
 pub fn visible_version(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     secret_id: &str,
     number: u64,
     now: OffsetDateTime,
@@ -879,7 +879,7 @@ pub fn visible_version(
 }
 
 /// One version by number; 404 when absent.
-pub fn version(tx: &Transaction<'_>, secret_id: &str, number: u64) -> Result<SecretVersion> {
+pub fn version(tx: &Connection, secret_id: &str, number: u64) -> Result<SecretVersion> {
     let found: Vec<SecretVersion> = store::query_docs(
         tx,
         "SELECT doc FROM secret_versions WHERE secret_id = ?1 AND version_number = ?2",
@@ -936,7 +936,7 @@ pub fn for_change(tx: &Transaction<'_>, secret: &Secret, if_match: Option<&str>)
 /// `isEnforcedOnDeletedSecretVersions`). 400 `InvalidParameter`; the
 /// message never shows the content or which version holds it.
 fn check_reuse(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     keyring: &Keyring,
     secret: &Secret,
     key: &Key,
@@ -1174,7 +1174,7 @@ pub struct BundleSource {
 /// 404, as OCI hides it), its key `ENABLED` (409 `IncorrectState`), and the
 /// selected version must exist (404).
 pub fn bundle_source(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     secret: Secret,
     selector: &Selector,
     now: OffsetDateTime,

@@ -8,7 +8,7 @@
 //! key is refused with a clear message (share `--root-key` to move state
 //! between processes).
 
-use rusqlite::{params, Transaction};
+use rusqlite::{Connection, params, Transaction};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Key, KeyVersion};
@@ -61,13 +61,13 @@ pub fn wipe(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
-fn docs(tx: &Transaction<'_>, sql: &str) -> Result<Vec<serde_json::Value>> {
+fn docs(tx: &Connection, sql: &str) -> Result<Vec<serde_json::Value>> {
     Ok(store::query_docs(tx, sql, params![])?)
 }
 
 /// How many vaults, keys and secrets are stored (what the admin endpoints
 /// answer after a reset, an import or a seed).
-pub fn counts(tx: &Transaction<'_>) -> Result<(i64, i64, i64)> {
+pub fn counts(tx: &Connection) -> Result<(i64, i64, i64)> {
     let count = |sql: &str| -> Result<i64> { Ok(tx.query_row(sql, [], |r| r.get(0))?) };
     Ok((
         count("SELECT count(*) FROM vaults")?,
@@ -78,7 +78,7 @@ pub fn counts(tx: &Transaction<'_>) -> Result<(i64, i64, i64)> {
 
 /// The latest `timeCreated` of any stored resource or version (the clock
 /// may not move back past it).
-pub fn newest_event(tx: &Transaction<'_>) -> Result<Option<time::OffsetDateTime>> {
+pub fn newest_event(tx: &Connection) -> Result<Option<time::OffsetDateTime>> {
     let mut newest = None;
     for sql in [
         "SELECT doc FROM vaults",
@@ -99,7 +99,7 @@ pub fn newest_event(tx: &Transaction<'_>) -> Result<Option<time::OffsetDateTime>
 
 /// Exports every document.
 pub fn export(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     keyring: &Keyring,
     clock_offset_seconds: i64,
 ) -> Result<Snapshot> {

@@ -6,7 +6,7 @@
 //! fields), excluding what is `DELETED`. A key pending deletion still
 //! counts (it is not deleted yet); the versions of a deleted key do not.
 
-use rusqlite::Transaction;
+use rusqlite::Connection;
 use time::OffsetDateTime;
 
 use super::keys::{self, KeyState, ProtectionMode};
@@ -26,7 +26,7 @@ pub struct Usage {
 }
 
 /// The usage of vault `vault_id` at `now` (keys settled at `now`).
-pub fn of_vault(tx: &Transaction<'_>, vault_id: &str, now: OffsetDateTime) -> Result<Usage> {
+pub fn of_vault(tx: &Connection, vault_id: &str, now: OffsetDateTime) -> Result<Usage> {
     let mut usage = Usage::default();
     for key in keys::in_vault(tx, vault_id, now)? {
         if key.lifecycle_state == KeyState::Deleted {
@@ -56,7 +56,7 @@ pub fn of_vault(tx: &Transaction<'_>, vault_id: &str, now: OffsetDateTime) -> Re
 /// What the tenancy holds that OCI bills per month (`GET /_emulator/usage`):
 /// key versions not `DELETED`, HSM and software apart (as
 /// [`of_vault`] counts them), and secret versions.
-pub fn billable(tx: &Transaction<'_>, now: OffsetDateTime) -> Result<(Usage, u64)> {
+pub fn billable(tx: &Connection, now: OffsetDateTime) -> Result<(Usage, u64)> {
     let mut usage = Usage::default();
     let vault_ids: Vec<String> = {
         let mut stmt = tx.prepare_cached("SELECT id FROM vaults")?;

@@ -6,7 +6,7 @@
 //! at once; a scheduled deletion is `PENDING_DELETION` until its time passes,
 //! then `DELETED`.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{Connection, params, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -189,12 +189,12 @@ pub fn create(
 }
 
 /// The vault `id`, settled at `now`; `None` when absent.
-pub fn find(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Option<Vault>> {
+pub fn find(tx: &Connection, id: &str, now: OffsetDateTime) -> Result<Option<Vault>> {
     Ok(store::get::<Vault>(tx, &VAULTS, id)?.map(|v| v.settle(now)))
 }
 
 /// The vault `id`; 404 when absent.
-pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Vault> {
+pub fn get(tx: &Connection, id: &str, now: OffsetDateTime) -> Result<Vault> {
     find(tx, id, now)?.ok_or(Error::NotFound)
 }
 
@@ -202,7 +202,7 @@ pub fn get(tx: &Transaction<'_>, id: &str, now: OffsetDateTime) -> Result<Vault>
 /// pipeline's resolver calls this: every key and crypto call gets its vault
 /// from there.
 pub fn by_endpoint_key(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     vault_key: &str,
     now: OffsetDateTime,
 ) -> Result<Option<Vault>> {
@@ -215,7 +215,7 @@ pub fn by_endpoint_key(
 }
 
 /// `ListVaults`: the vaults of a compartment (unsorted; the handler sorts).
-pub fn list(tx: &Transaction<'_>, compartment_id: &str, now: OffsetDateTime) -> Result<Vec<Vault>> {
+pub fn list(tx: &Connection, compartment_id: &str, now: OffsetDateTime) -> Result<Vec<Vault>> {
     let vaults: Vec<Vault> = store::query_docs(
         tx,
         "SELECT doc FROM vaults WHERE compartment_id = ?1",

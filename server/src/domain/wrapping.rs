@@ -9,7 +9,7 @@
 //! to the wrapping key's OCID, like key material.
 
 use base64::Engine as _;
-use rusqlite::{params, Transaction};
+use rusqlite::{Connection, params, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -55,7 +55,7 @@ pub struct WrappingKey {
 }
 
 /// The vault's wrapping key, if it has been made.
-pub fn find(tx: &Transaction<'_>, vault_id: &str) -> Result<Option<WrappingKey>> {
+pub fn find(tx: &Connection, vault_id: &str) -> Result<Option<WrappingKey>> {
     Ok(store::get(tx, &WRAPPING_KEYS, vault_id)?)
 }
 

@@ -8,7 +8,7 @@
 //! automatic rotation needs a write (new key versions), so a key whose
 //! rotation has come gets it first, then the target is read.
 
-use rusqlite::Transaction;
+use rusqlite::Connection;
 use time::OffsetDateTime;
 
 use crate::domain::target::Target;
@@ -77,7 +77,7 @@ pub async fn resolve_settled(app: &AppState, named: &Named, now: OffsetDateTime)
 ///
 /// # Errors
 /// A store failure only; what does not exist is absent, not an error.
-pub fn resolve(tx: &Transaction<'_>, named: &Named, now: OffsetDateTime) -> Result<Target> {
+pub fn resolve(tx: &Connection, named: &Named, now: OffsetDateTime) -> Result<Target> {
     let region = named.region.as_deref();
     let here = |v: Option<vaults::Vault>| v.filter(|v| replicas::view(v, region).is_some());
     let endpoint_vault = match &named.vault_endpoint {

@@ -7,21 +7,30 @@
 //! committed before the response is sent; with a file the journal is WAL
 //! with `synchronous=FULL`, so an acknowledged write survives `kill -9`.
 //!
+//! One writing connection and a small pool of reading connections (one per
+//! core, at most four) open the same database: for a file, `emulator.db` in
+//! WAL mode; in memory, one SQLite `memdb` database that only this `Store`
+//! names (`file:/<random>?vfs=memdb`, which connections of one process can
+//! share). A reader therefore never waits for a write transaction to finish,
+//! only, in memory, for the instant of its commit (SQLite's busy handler).
+//!
 //! Writes run on tokio's blocking pool ([`Store::write`]), since a file-backed
 //! commit waits for fsync. Reads ([`Store::read`]) run inline on the calling
-//! task: they are point lookups by primary key or index on prepared, cached
+//! task: they are point lookups and index walks on prepared, cached
 //! statements, microseconds long, and a hop to the blocking pool cost more
-//! than the query (measured: it dominated GetSecretBundle's latency). With a
-//! file, reads have their own connection (WAL lets it read while the writer
-//! commits), so a read never waits for an fsync. Each connection's mutex is a
-//! std mutex held only inside a closure, never across an `.await`; crypto
-//! and signature checks happen outside it.
+//! than the query (measured: it dominated GetSecretBundle's latency). A read
+//! is one snapshot (a deferred read transaction whose `BEGIN` and `ROLLBACK`
+//! are cached statements too, so nothing is parsed per read). Each
+//! connection's mutex is a std mutex held only inside a closure, never across
+//! an `.await`; crypto and signature checks happen outside it.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use anyhow::Context as _;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 use rusqlite_migration::{Migrations, M};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -60,29 +69,47 @@ fn migrations() -> Migrations<'static> {
     ])
 }
 
+/// How long a connection waits for another's lock (in memory: a commit in
+/// progress; with a file: a checkpoint) before the statement fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A cheap-to-clone handle on the database.
 #[derive(Clone)]
 pub struct Store {
     /// The writing connection; SQLite serialises writers anyway.
     writer: Arc<Mutex<Connection>>,
-    /// The reading connection: the writer itself for an in-memory database
-    /// (which cannot be shared between connections without shared-cache
-    /// locking), a second connection for a file.
-    reader: Arc<Mutex<Connection>>,
+    /// The reading connections (`query_only`), over the same database.
+    readers: Arc<[Mutex<Connection>]>,
+    /// Where the next read starts looking for a free reader.
+    next_reader: Arc<AtomicUsize>,
     /// `memory` or `sqlite-file`, for the health endpoint.
     kind: &'static str,
 }
 
 impl Store {
-    /// An in-memory database (state is lost at exit).
+    /// An in-memory database (state is lost at exit): a `memdb` database
+    /// with a name no other `Store` uses, so in-process tests never share
+    /// state.
     pub fn in_memory() -> anyhow::Result<Self> {
-        let conn = Connection::open_in_memory()?;
-        let writer = Self::init(conn)?;
-        Ok(Self {
-            reader: writer.clone(),
-            writer,
-            kind: "memory",
-        })
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "file:/oci-vault-emulator-{}-{}?vfs=memdb",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let open = || {
+            Connection::open_with_flags(
+                &name,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .context("opening the in-memory database")
+        };
+        // The writer first: the database lives while a connection holds it.
+        let writer = Self::init(open()?)?;
+        Self::with_readers(writer, open, "memory")
     }
 
     /// A database file `emulator.db` in `dir`, created with mode 0600 before
@@ -90,27 +117,59 @@ impl Store {
     pub fn open_file(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join("emulator.db");
         create_private_file(&path)?;
-        let conn =
-            Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let open =
+            || Connection::open(&path).with_context(|| format!("opening {}", path.display()));
+        let conn = open()?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         let writer = Self::init(conn)?;
-        let reader =
-            Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        reader.pragma_update(None, "query_only", "ON")?;
+        Self::with_readers(writer, open, "sqlite-file")
+    }
+
+    fn with_readers(
+        writer: Connection,
+        open: impl Fn() -> anyhow::Result<Connection>,
+        kind: &'static str,
+    ) -> anyhow::Result<Self> {
+        let count = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+        let readers = (0..count)
+            .map(|_| {
+                let reader = open()?;
+                reader.busy_timeout(BUSY_TIMEOUT)?;
+                reader.pragma_update(None, "query_only", "ON")?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
-            writer,
-            reader: Arc::new(Mutex::new(reader)),
-            kind: "sqlite-file",
+            writer: Arc::new(Mutex::new(writer)),
+            readers: readers.into(),
+            next_reader: Arc::new(AtomicUsize::new(0)),
+            kind,
         })
     }
 
-    fn init(mut conn: Connection) -> anyhow::Result<Arc<Mutex<Connection>>> {
+    fn init(mut conn: Connection) -> anyhow::Result<Connection> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations()
             .to_latest(&mut conn)
             .context("applying migrations")?;
-        Ok(Arc::new(Mutex::new(conn)))
+        Ok(conn)
+    }
+
+    /// A free reading connection, or (all busy) the one after the last
+    /// taken, waited for.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        for i in 0..n {
+            if let Ok(guard) = self.readers[(start + i) % n].try_lock() {
+                return guard;
+            }
+        }
+        self.readers[start % n]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// `memory` or `sqlite-file`.
@@ -154,24 +213,50 @@ impl Store {
         Ok(out)
     }
 
-    /// Runs `f` in a read transaction (never committed), inline. `async`
-    /// only so callers need not change if reads ever move off-thread.
+    /// Runs `f` on a reading connection, inline, inside one read
+    /// transaction (a consistent snapshot, never committed). `async` only so
+    /// callers need not change if reads ever move off-thread.
+    ///
+    /// # Errors
+    /// `f`'s, or a store error when the snapshot cannot begin (the database
+    /// stayed locked longer than the busy timeout).
     pub async fn read<R, E, F>(&self, f: F) -> Result<R, E>
     where
         E: From<Error>,
-        F: FnOnce(&Transaction<'_>) -> Result<R, E>,
+        F: FnOnce(&Connection) -> Result<R, E>,
     {
-        let mut conn = self
-            .reader
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let tx = conn.transaction().map_err(Error::from)?;
-        f(&tx)
+        let conn = self.reader();
+        let snapshot = Snapshot::begin(&conn)?;
+        let out = f(snapshot.0);
+        drop(snapshot);
+        out
+    }
+}
+
+/// A read transaction on a reading connection, begun and ended with cached
+/// statements (rusqlite's `Transaction` parses `BEGIN` and `ROLLBACK` each
+/// time); ended when dropped, whatever `f` returned.
+struct Snapshot<'c>(&'c Connection);
+
+impl<'c> Snapshot<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self> {
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        Ok(Self(conn))
+    }
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        // Nothing was written (the connection is query_only); a failed
+        // ROLLBACK leaves at worst a read transaction the next BEGIN reports.
+        if let Ok(mut end) = self.0.prepare_cached("ROLLBACK") {
+            let _ = end.execute([]);
+        }
     }
 }
 
 /// A value of the `meta` table.
-pub fn meta(tx: &Transaction<'_>, key: &str) -> Result<Option<Vec<u8>>> {
+pub fn meta(tx: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
     Ok(tx
         .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
         .query_row(params![key], |row| row.get(0))
@@ -223,7 +308,7 @@ pub const SECRETS: Table = Table {
 /// its document): a write that started from a copy read earlier in the
 /// request checks this first, inside its own transaction, so it never
 /// overwrites a change made in between.
-pub fn unchanged(tx: &Transaction<'_>, table: &Table, id: &str, etag: &str) -> Result<bool> {
+pub fn unchanged(tx: &Connection, table: &Table, id: &str, etag: &str) -> Result<bool> {
     let current: Option<Option<String>> = tx
         .prepare_cached(table.select_etag)?
         .query_row(params![id], |row| row.get(0))
@@ -233,7 +318,7 @@ pub fn unchanged(tx: &Transaction<'_>, table: &Table, id: &str, etag: &str) -> R
 
 /// Loads one document by id, or `None`.
 pub fn get<T: DeserializeOwned>(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     table: &Table,
     id: &str,
 ) -> Result<Option<T>> {
@@ -247,7 +332,7 @@ pub fn get<T: DeserializeOwned>(
 
 /// Collects the documents a query returns.
 pub fn query_docs<T: DeserializeOwned>(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     sql: &str,
     args: impl rusqlite::Params,
 ) -> Result<Vec<T>> {
@@ -268,7 +353,7 @@ pub fn doc<T: Serialize>(value: &T) -> Result<String> {
 /// Looks up an `opc-retry-token` scope (operation, principal, token); returns
 /// the id of the resource the first request created, if within 24 hours.
 pub fn retry_token(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     scope: &str,
     now: time::OffsetDateTime,
 ) -> Result<Option<String>> {
