@@ -865,10 +865,10 @@ pub enum Route {
 /// `/20180608/vaults/actions/restoreFromFile` is not taken for a vault id.
 pub fn route(method: &Method, path: &str) -> Route {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    let mut best: Option<(usize, &OperationSpec, PathParams)> = None;
+    let mut best: Option<(usize, &OperationSpec, &[Part])> = None;
     let mut allowed: Vec<Method> = Vec::new();
-    for spec in OPERATIONS {
-        let Some((literals, params)) = match_template(spec.path, &segments) else {
+    for (spec, parts) in OPERATIONS.iter().zip(TEMPLATES.iter()) {
+        let Some(literals) = literal_matches(parts, &segments) else {
             continue;
         };
         if spec.method != *method {
@@ -878,38 +878,74 @@ pub fn route(method: &Method, path: &str) -> Route {
             continue;
         }
         if best.as_ref().is_none_or(|(l, _, _)| literals > *l) {
-            best = Some((literals, spec, params));
+            best = Some((literals, spec, parts));
         }
     }
     match best {
-        Some((_, spec, params)) => Route::Found(spec.operation, params),
+        Some((_, spec, parts)) => match captures(parts, &segments) {
+            Some(params) => Route::Found(spec.operation, params),
+            None => Route::NotFound,
+        },
         None if !allowed.is_empty() => Route::MethodNotAllowed(allowed),
         None => Route::NotFound,
     }
 }
 
-/// Matches one template against path segments; returns how many literal
-/// segments matched and the captured parameters.
-fn match_template(template: &'static str, segments: &[&str]) -> Option<(usize, PathParams)> {
-    let parts: Vec<&'static str> = template.split('/').skip(1).collect();
+/// One segment of a path template.
+enum Part {
+    /// Must equal the path's segment.
+    Literal(&'static str),
+    /// `{name}`: captures any non-empty segment.
+    Param(&'static str),
+}
+
+/// Every operation's path template split into [`Part`]s once, in the order
+/// of [`OPERATIONS`] (routing used to split them on every request).
+static TEMPLATES: std::sync::LazyLock<Vec<Vec<Part>>> = std::sync::LazyLock::new(|| {
+    OPERATIONS
+        .iter()
+        .map(|spec| {
+            spec.path
+                .split('/')
+                .skip(1)
+                .map(|part| match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    Some(name) => Part::Param(name),
+                    None => Part::Literal(part),
+                })
+                .collect()
+        })
+        .collect()
+});
+
+/// Whether a template matches path segments, and how many of its literal
+/// segments did (more literals win).
+fn literal_matches(parts: &[Part], segments: &[&str]) -> Option<usize> {
     if parts.len() != segments.len() {
         return None;
     }
     let mut literals = 0;
-    let mut params = Vec::new();
     for (part, seg) in parts.iter().zip(segments) {
-        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            if seg.is_empty() {
-                return None;
-            }
-            params.push((name, percent_decode(seg)?));
-        } else if part == seg {
-            literals += 1;
-        } else {
-            return None;
+        match part {
+            Part::Param(_) if seg.is_empty() => return None,
+            Part::Param(_) => {}
+            Part::Literal(lit) if lit == seg => literals += 1,
+            Part::Literal(_) => return None,
         }
     }
-    Some((literals, params))
+    Some(literals)
+}
+
+/// The parameters a matching template captures, percent-decoded; `None`
+/// when one does not decode to UTF-8.
+fn captures(parts: &[Part], segments: &[&str]) -> Option<PathParams> {
+    parts
+        .iter()
+        .zip(segments)
+        .filter_map(|(part, seg)| match part {
+            Part::Param(name) => Some(percent_decode(seg).map(|v| (*name, v))),
+            Part::Literal(_) => None,
+        })
+        .collect()
 }
 
 /// Decodes `%XX` escapes in one path segment (the `percent-encoding`
