@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(config) => {
-            init_tracing(config.log_format);
+            let _log = init_tracing(config.log_format);
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -88,18 +88,27 @@ async fn serve(config: oci_vault_emulator::ServeConfig) -> anyhow::Result<()> {
         .await
 }
 
-fn init_tracing(format: LogFormat) {
+/// Installs the global subscriber. Lines go through a buffered writer on a
+/// thread of its own (`tracing-appender`), not lossy: when its queue of
+/// lines is full, logging waits rather than drops. The guard flushes what is
+/// queued when dropped, at the end of `main`.
+fn init_tracing(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("oci-vault-emulator-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let filter = tracing_subscriber::EnvFilter::try_from_env("OCI_EMULATOR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rusqlite_migration=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(ansi);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+    guard
 }
 
 /// `GET <url>/_emulator/health` over a plain TCP connection; exit 0 on 200.

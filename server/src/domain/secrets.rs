@@ -1184,24 +1184,10 @@ pub fn bundle_source(
     }
     let key = secret_key(tx, &secret, now)?;
     key.ensure_usable()?;
-    // A version scheduled for deletion (or deleted) has no bundle.
-    let readable = visible_versions(tx, &secret.id, now)?
-        .into_iter()
-        .filter(|v| !v.is_pending_deletion(now));
-    let version = match selector {
-        Selector::Number(n) => readable
-            .into_iter()
-            .find(|v| v.version_number == *n)
-            .ok_or(Error::NotFound)?,
-        Selector::Name(name) => readable
-            .into_iter()
-            .find(|v| v.name.as_deref() == Some(name.as_str()))
-            .ok_or(Error::NotFound)?,
-        Selector::Stage(stage) => readable
-            .into_iter()
-            .find(|v| v.stages.contains(stage))
-            .ok_or(Error::NotFound)?,
-    };
+    // A version scheduled for deletion (or deleted) has no bundle: only
+    // versions with no deletion time are read, and only the one selected
+    // is decoded.
+    let version = bundle_version(tx, &secret.id, selector)?.ok_or(Error::NotFound)?;
     if secret.rules.blocks(version.time_of_expiry, now) {
         return Err(Error::Conflict(format!(
             "Version {} of secret {} has expired and its SECRET_EXPIRY_RULE blocks retrieval of its content.",
@@ -1214,6 +1200,40 @@ pub fn bundle_source(
         version,
         key_version,
     })
+}
+
+/// The version `selector` picks among those with no deletion time (the
+/// oldest, should two carry the stage), decoded alone; `None` when none.
+fn bundle_version(
+    tx: &Connection,
+    secret_id: &str,
+    selector: &Selector,
+) -> Result<Option<SecretVersion>> {
+    macro_rules! readable {
+        ($cond:literal) => {
+            concat!(
+                "SELECT doc FROM secret_versions WHERE secret_id = ?1 AND deletion_ns IS NULL AND ",
+                $cond,
+                " ORDER BY version_number LIMIT 1"
+            )
+        };
+    }
+    let docs: Vec<SecretVersion> = match selector {
+        Selector::Number(n) => store::query_docs(
+            tx,
+            readable!("version_number = ?2"),
+            params![secret_id, i64::try_from(*n).unwrap_or(i64::MAX)],
+        )?,
+        Selector::Name(name) => {
+            store::query_docs(tx, readable!("name = ?2"), params![secret_id, name])?
+        }
+        Selector::Stage(stage) => store::query_docs(
+            tx,
+            readable!("EXISTS (SELECT 1 FROM json_each(doc, '$.stages') WHERE value = ?2)"),
+            params![secret_id, serde_json::to_value(stage)?.as_str()],
+        )?,
+    };
+    Ok(docs.into_iter().next())
 }
 
 #[cfg(test)]
