@@ -116,6 +116,8 @@ pub struct ResourcePrincipalArgs {
 }
 
 /// `policy` subcommands.
+// Parsed once per process: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Explain whether a user may make a request, as the server would decide

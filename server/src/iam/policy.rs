@@ -608,13 +608,9 @@ impl Cursor {
         let test = match variable {
             TimeVariable::Timestamp => {
                 if self.eat_keyword("before") {
-                    TimeTest::Before(
-                        self.time_value(|t| parse_stamp(t), |value, at| Stamp { value, at })?,
-                    )
+                    TimeTest::Before(self.time_value(parse_stamp, |value, at| Stamp { value, at })?)
                 } else if self.eat_keyword("after") {
-                    TimeTest::After(
-                        self.time_value(|t| parse_stamp(t), |value, at| Stamp { value, at })?,
-                    )
+                    TimeTest::After(self.time_value(parse_stamp, |value, at| Stamp { value, at })?)
                 } else {
                     return wrong(self);
                 }
