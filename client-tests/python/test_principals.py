@@ -149,11 +149,17 @@ def test_imds_serves_region_and_identity_only_with_the_bearer_header(url):
     from cryptography import x509
     with warnings.catch_warnings():  # a CN longer than 64 characters, as OCI's (the SDK does the same)
         warnings.simplefilter("ignore", UserWarning)
-        subject = x509.load_pem_x509_certificate(cert.encode()).subject
-    values = [a.value for a in subject]
-    assert WEB in values
-    assert "opc-tenant:" + TENANCY in values
-    assert "opc-compartment:" + APPS in values
+        leaf = x509.load_pem_x509_certificate(cert.encode())
+        subject = leaf.subject
+    # OCI's leaf subject: CN=<instance>, then OU=opc-certtype/-instance/-compartment/-tenant.
+    from cryptography.x509.oid import NameOID
+    assert [a.value for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)] == [WEB]
+    assert [a.value for a in subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)] == [
+        "opc-certtype:instance", "opc-instance:" + WEB, "opc-compartment:" + APPS, "opc-tenant:" + TENANCY]
+    assert len(subject.rdns) == 5
+    # The SDK's own reading of the tenancy from the leaf (oci/auth/auth_utils.py).
+    from oci.auth import auth_utils
+    assert auth_utils.get_tenancy_id_from_certificate(leaf) == TENANCY
     assert requests.get(base + "/identity/key.pem", headers=hdr, timeout=10).text.startswith(
         "-----BEGIN PRIVATE KEY-----")
     assert requests.get(base + "/identity/intermediate.pem", headers=hdr, timeout=10).text.startswith(
@@ -417,7 +423,14 @@ def test_a_container_instance_reads_through_its_dynamic_group_until_the_policy_g
     assert response.status == 200
     d = decision(url, response.request_id)
     assert (d["principal"]["type"], d["principal"]["id"]) == ("computecontainerinstance", CONTAINER)
+    assert d["principal"]["compartmentId"] == APPS
     assert d["principal"]["dynamicGroups"] == ["apps-container-instances"]
+    why = {m["name"]: (m["matched"], m["why"]) for m in d["principal"]["dynamicGroupMatches"]}
+    assert why["apps-container-instances"] == (True, (
+        "ALL {{resource.type = 'computecontainerinstance', resource.compartment.id = '{0}'}} holds "
+        "(resource.type = 'computecontainerinstance', resource.compartment.id = '{0}')").format(APPS))
+    assert why["apps-instances"] == (False, (
+        "any {{instance.compartment.id = '{}'}} does not hold (instance.compartment.id absent)").format(APPS))
     put_policies(url)
     err = expect_service_error(404, "NotAuthorizedOrNotFound", client.get_secret_bundle, secret.id)
     assert decision(url, err.request_id)["decision"] == "denied"

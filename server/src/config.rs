@@ -116,6 +116,8 @@ pub struct ResourcePrincipalArgs {
 }
 
 /// `policy` subcommands.
+// Parsed once per process: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Explain whether a user may make a request, as the server would decide
@@ -155,6 +157,11 @@ pub struct PolicyCheckArgs {
     /// The region `request.region` sees.
     #[arg(long, env = "OCI_EMULATOR_REGION", default_value = "us-ashburn-1")]
     pub region: String,
+    /// When the request is made, for `request.utc-timestamp` conditions: an
+    /// RFC 3339 time or a policy timestamp (`2026-12-01T00:00Z`); default
+    /// now (the wall clock).
+    #[arg(long)]
+    pub at: Option<String>,
     /// Print the full explanation as JSON instead of a summary.
     #[arg(long)]
     pub json: bool,

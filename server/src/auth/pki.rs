@@ -11,21 +11,30 @@
 //! valid about two hours, reference §15), so a cert.pem and key.pem read
 //! one after the other always match.
 //!
-//! Leaf subject (reference §15): `CN=<instance OCID>`,
-//! `OU=opc-compartment:<OCID>`, `OU=opc-tenant:<OCID>`. OCI's also carries
-//! `OU=opc-certtype:instance` and `OU=opc-instance:<OCID>`; rcgen's
-//! `DistinguishedName` keeps one value per attribute type (two OU values
-//! at most, one as `OrganizationalUnitName`, one as the same OID given as a
-//! custom type), so the emulator keeps the two the SDKs and the federation
-//! endpoint read (every SDK finds the tenancy by the `opc-tenant:` prefix).
+//! Leaf subject, as OCI's (reference §15): `CN=<instance OCID>`,
+//! `OU=opc-certtype:instance`, `OU=opc-instance:<OCID>`,
+//! `OU=opc-compartment:<OCID>`, `OU=opc-tenant:<OCID>` (the SDKs find the
+//! tenancy by the `opc-tenant:` prefix, the Python SDK's
+//! `oci/auth/auth_utils.py` also by `opc-identity:`).
+//!
+//! rcgen 0.14's `DistinguishedName` is a map keyed by `DnType`, so it holds
+//! at most two values of one attribute: `OrganizationalUnitName` and
+//! `CustomDnType([2, 5, 4, 11])` (the OID cannot be spelt a third way:
+//! yasna refuses first arcs that alias, `2.5` as `1.45`). The leaf is
+//! therefore made with the last two OUs under placeholder attribute types
+//! of the same encoded length (`2.5.4.126`, `2.5.4.127`), which
+//! [`Pki::leaf_cert`] then rewrites to `2.5.4.11` inside the subject's own
+//! bytes before signing the to-be-signed part again with the intermediate's
+//! key (an RSA signature of the same length, so no length changes).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY};
+use base64::Engine as _;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, RsaKeySize, PKCS_RSA_SHA256,
+    KeyUsagePurpose, RsaKeySize, SigningKey as _, PKCS_RSA_SHA256,
 };
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
@@ -36,6 +45,16 @@ pub const LEAF_LIFETIME: Duration = Duration::hours(2);
 
 /// The OID of `organizationalUnitName`.
 const OU: &[u64] = &[2, 5, 4, 11];
+
+/// Placeholder attribute types for the third and fourth OU of a leaf
+/// (rcgen keeps two values per type); their DER differs from `2.5.4.11`'s
+/// in the last byte only.
+const OU_PLACEHOLDERS: [&[u64]; 2] = [&[2, 5, 4, 126], &[2, 5, 4, 127]];
+
+/// DER of an OID TLV `2.5.4.<last>`: tag, length 3, `55 04 <last>`.
+const fn attribute_oid_der(last: u8) -> [u8; 5] {
+    [0x06, 0x03, 0x55, 0x04, last]
+}
 
 /// What a verified leaf certificate says about its holder.
 #[derive(Debug, Clone)]
@@ -94,6 +113,19 @@ impl std::fmt::Debug for Pki {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pki").finish_non_exhaustive()
     }
+}
+
+/// A certificate's DER as PEM (`-----BEGIN CERTIFICATE-----`, lines of 64
+/// characters, as rcgen writes them).
+fn certificate_pem(der: &[u8]) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
 }
 
 fn rsa_key() -> anyhow::Result<KeyPair> {
@@ -187,12 +219,17 @@ impl Pki {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, instance_id);
+        dn.push(DnType::OrganizationalUnitName, "opc-certtype:instance");
         dn.push(
-            DnType::OrganizationalUnitName,
+            DnType::CustomDnType(OU.to_vec()),
+            format!("opc-instance:{instance_id}"),
+        );
+        dn.push(
+            DnType::CustomDnType(OU_PLACEHOLDERS[0].to_vec()),
             format!("opc-compartment:{compartment_id}"),
         );
         dn.push(
-            DnType::CustomDnType(OU.to_vec()),
+            DnType::CustomDnType(OU_PLACEHOLDERS[1].to_vec()),
             format!("opc-tenant:{tenant_id}"),
         );
         params.distinguished_name = dn;
@@ -204,7 +241,7 @@ impl Pki {
             KeyUsagePurpose::KeyEncipherment,
         ];
         let cert = params.signed_by(&key, &self.intermediate)?;
-        let cert_pem = cert.pem();
+        let cert_pem = certificate_pem(&self.with_ou_subject(cert.der())?);
         leaves.insert(
             instance_id.to_owned(),
             Leaf {
@@ -215,6 +252,56 @@ impl Pki {
             },
         );
         Ok(cert_pem)
+    }
+
+    /// `der` with its subject's placeholder attribute types rewritten to
+    /// `organizationalUnitName` and its to-be-signed part signed again by
+    /// the intermediate (see the module docs for why).
+    ///
+    /// # Errors
+    /// A certificate rcgen made that does not parse or lacks a placeholder,
+    /// or a new signature of another length (never expected).
+    fn with_ou_subject(&self, der: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let malformed = || anyhow::anyhow!("rcgen made a leaf certificate that does not parse");
+        let (_, cert) = X509Certificate::from_der(der).map_err(|_| malformed())?;
+        // Where a part x509-parser borrowed from `der` starts in it.
+        let offset = |part: &[u8]| {
+            (part.as_ptr() as usize)
+                .checked_sub(der.as_ptr() as usize)
+                .filter(|start| start + part.len() <= der.len())
+                .ok_or_else(malformed)
+        };
+        let tbs = cert.tbs_certificate.as_ref();
+        let (tbs_start, tbs_len) = (offset(tbs)?, tbs.len());
+        let subject = cert.subject().as_raw();
+        let (subject_start, subject_len) = (offset(subject)?, subject.len());
+        // The signature is the DER's last bytes (the BIT STRING ends the
+        // certificate SEQUENCE).
+        let signature_len = cert.signature_value.data.len();
+        let signature_start = der.len().checked_sub(signature_len).ok_or_else(malformed)?;
+        if der[signature_start..] != *cert.signature_value.data {
+            return Err(malformed());
+        }
+        drop(cert);
+        let mut out = der.to_vec();
+        let subject = &mut out[subject_start..subject_start + subject_len];
+        for placeholder in OU_PLACEHOLDERS {
+            let from = attribute_oid_der(placeholder[3] as u8);
+            let at = subject
+                .windows(from.len())
+                .position(|w| w == from)
+                .ok_or_else(|| anyhow::anyhow!("the leaf's subject lacks a placeholder OU"))?;
+            subject[at..at + from.len()].copy_from_slice(&attribute_oid_der(OU[3] as u8));
+        }
+        let signed = self
+            .intermediate
+            .key()
+            .sign(&out[tbs_start..tbs_start + tbs_len])?;
+        if signed.len() != signature_len {
+            anyhow::bail!("the leaf's signature changed length");
+        }
+        out[signature_start..].copy_from_slice(&signed);
+        Ok(out)
     }
 
     /// The leaf's private key (PKCS #8 PEM), `identity/key.pem`; issues the
@@ -349,6 +436,22 @@ mod tests {
             .verify_leaf(&der, &[der_of(pki.intermediate_pem())], now)
             .unwrap();
         assert_eq!(id.instance_id, "ocid1.instance.oc1..a");
+        let (_, leaf) = X509Certificate::from_der(&der).unwrap();
+        let ous: Vec<&str> = leaf
+            .subject()
+            .iter_organizational_unit()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ous,
+            [
+                "opc-certtype:instance",
+                "opc-instance:ocid1.instance.oc1..a",
+                "opc-compartment:ocid1.compartment.oc1..c",
+                "opc-tenant:ocid1.tenancy.oc1..t"
+            ]
+        );
+        assert_eq!(leaf.subject().iter().count(), 5, "CN and four OUs");
         assert_eq!(id.compartment_id, "ocid1.compartment.oc1..c");
         assert_eq!(id.tenant_id, "ocid1.tenancy.oc1..t");
         assert_eq!(id.fingerprint.len(), 59);

@@ -48,6 +48,13 @@ pub fn run(command: &PolicyCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `--at`: an RFC 3339 time, or a timestamp as a policy writes it.
+fn request_time(text: &str) -> anyhow::Result<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .or_else(|_| crate::iam::time_conditions::parse_stamp(text))
+        .map_err(|why| anyhow::anyhow!("--at: {why}"))
+}
+
 fn check(args: &PolicyCheckArgs) -> anyhow::Result<ExitCode> {
     let tenancy = load(args.tenancy.as_deref())?;
     let engine =
@@ -71,7 +78,11 @@ fn check(args: &PolicyCheckArgs) -> anyhow::Result<ExitCode> {
         secret_name: args.secret_name.clone(),
     };
     let targets = authz::offline_targets(engine.directory(), &spec).map_err(anyhow::Error::msg)?;
-    let explanation = authz::simulate(&engine, principal, operation, &args.region, &targets)
+    let at = match &args.at {
+        Some(text) => request_time(text)?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let explanation = authz::simulate(&engine, principal, operation, &args.region, &targets, at)
         .map_err(|why| {
             anyhow::anyhow!(
                 "{}: {why} (give --vault-id, --key-id, --secret-id or --secret-name)",

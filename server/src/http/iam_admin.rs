@@ -4,8 +4,11 @@
 //!   or denied (principal, operation, each permission with its target, every
 //!   statement and why it did or did not grant).
 //! - `POST /_emulator/iam/simulate`: the same answer without making the
-//!   request: `{"principal": {"user"} | {"groups"}, "operation", "target":
-//!   {"compartmentId","vaultId","keyId","secretId","secretName"}}`.
+//!   request: `{"principal": {"user"} | {"instance"} | {"resource"} |
+//!   {"groups"}, "operation", "target":
+//!   {"compartmentId","vaultId","keyId","secretId","secretName"},
+//!   "requestTime"}`; `requestTime` (RFC 3339, default the emulator's
+//!   clock) is the time `request.utc-timestamp` conditions read.
 //! - `GET` / `PUT /_emulator/iam/policies`: the policies in force, in the
 //!   tenancy file's `policies` shape; `PUT` replaces them until reset or
 //!   restart and answers their lint.
@@ -58,6 +61,9 @@ struct SimulateRequest {
     operation: String,
     #[serde(default)]
     target: TargetSpec,
+    /// When the simulated request is made (default: the emulator's clock).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    request_time: Option<time::OffsetDateTime>,
 }
 
 async fn simulate(State(app): State<AppState>, body: axum::body::Bytes) -> Response {
@@ -74,8 +80,16 @@ async fn simulate(State(app): State<AppState>, body: axum::body::Bytes) -> Respo
             authz::simulated_principal(&app.tenancy, engine.directory(), &request.principal)
                 .map_err(ApiError::invalid)?;
         let targets = online_targets(&app, &request.target).await?;
-        authz::simulate(&engine, principal, operation, &app.config.region, &targets)
-            .map_err(|why| ApiError::invalid(format!("{}: {why}.", operation.name())))
+        let at = request.request_time.unwrap_or_else(|| app.clock.now());
+        authz::simulate(
+            &engine,
+            principal,
+            operation,
+            &app.config.region,
+            &targets,
+            at,
+        )
+        .map_err(|why| ApiError::invalid(format!("{}: {why}.", operation.name())))
     }
     .await;
     match result {

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
+use time::OffsetDateTime;
 
 use super::eval::{Check, Directory, Engine, Request, Role, Target};
 use super::tenancy::Principal;
@@ -338,8 +339,10 @@ impl Decision {
 }
 
 /// The authorise step: evaluates the checks `operation` needs on `targets`
-/// under `engine`; a target the checks need that is absent makes the
-/// decision [`Outcome::NotEvaluated`]. Pure: records nothing.
+/// under `engine` at `now` (the request's time, which the
+/// `request.utc-timestamp` variables read); a target the checks need that
+/// is absent makes the decision [`Outcome::NotEvaluated`]. Pure: records
+/// nothing.
 pub fn authorize(
     engine: Arc<Engine>,
     principal: &Principal,
@@ -347,6 +350,7 @@ pub fn authorize(
     region: &str,
     targets: &Targets,
     variables: Vec<(&'static str, String)>,
+    now: OffsetDateTime,
 ) -> Decision {
     let mut decision = Decision {
         engine,
@@ -368,6 +372,7 @@ pub fn authorize(
         region: region.to_owned(),
         checks,
         variables,
+        time: now,
     };
     if let Some(i) = decision.engine.first_denied(&request) {
         decision.outcome = Outcome::Denied(i);
@@ -526,7 +531,8 @@ pub fn offline_targets(dir: &Directory, spec: &TargetSpec) -> Result<Targets, St
 }
 
 /// Explains what `principal` may do for `operation` on `targets` under
-/// `engine`, without making the request.
+/// `engine`, as a request made at `at` would be decided (time conditions
+/// read it), without making the request.
 ///
 /// # Errors
 /// A target the operation needs is missing from the spec.
@@ -536,6 +542,7 @@ pub fn simulate(
     operation: Operation,
     region: &str,
     targets: &Targets,
+    at: OffsetDateTime,
 ) -> Result<Json, String> {
     let checks = checks_for(operation, targets)?;
     let request = Request {
@@ -544,6 +551,7 @@ pub fn simulate(
         region: region.to_owned(),
         checks,
         variables: Vec::new(),
+        time: at,
     };
     let mut out = engine.explain(&request);
     if let Some(i) = engine.first_denied(&request) {

@@ -189,6 +189,8 @@ fn holds(condition: &Condition, facts: &Facts) -> bool {
             Some(actual) => value_matches(value, actual) != *negated,
             None => false,
         },
+        // `parse_rule` refuses the request.utc-timestamp variables.
+        Condition::Time(_) => false,
     }
 }
 

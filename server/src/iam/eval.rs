@@ -14,17 +14,23 @@
 //!   nothing ("Variables Not Applicable to a Request Result in a Declined
 //!   Request"); comparisons are case-insensitive; `/x*/` is a pattern, a
 //!   quoted `'x*'` a literal;
-//! - group `Administrators` holds the built-in tenancy-wide manage-all.
+//! - group `Administrators` holds the built-in tenancy-wide manage-all;
+//! - the `request.utc-timestamp` variables are always supplied, read from
+//!   the request's time ([`Request::time`], the emulator's virtual clock);
+//!   explanations give each comparison's variable, its value then and
+//!   whether it held ([`super::time_conditions`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
+use time::OffsetDateTime;
 
 use super::policy::{
     self, value_matches, Condition, Level, Location, Statement, Subject, Value, Verb,
 };
 use super::tenancy::{Policy, Principal, TenancyFile, DEFAULT_DOMAIN};
+use super::time_conditions::TimeVariable;
 
 /// Cumulative permissions per resource type: the permissions each verb adds
 /// (inspect, read, use, manage), from the Vault policy reference.
@@ -181,6 +187,11 @@ pub const VARIABLES: &[&str] = &[
     "target.secret.name",
     "target.secret.id",
     "request.includeplaintextkey",
+    "request.utc-timestamp",
+    "request.utc-timestamp.month-of-year",
+    "request.utc-timestamp.day-of-month",
+    "request.utc-timestamp.day-of-week",
+    "request.utc-timestamp.time-of-day",
 ];
 
 /// The name of the built-in policy that gives `Administrators` everything.
@@ -413,6 +424,9 @@ pub struct Request {
     /// Variables the request itself supplies (lowercase names), such as
     /// GenerateDataEncryptionKey's `request.includeplaintextkey`.
     pub variables: Vec<(&'static str, String)>,
+    /// When the request was made (the emulator's clock): the
+    /// `request.utc-timestamp` variables' value.
+    pub time: OffsetDateTime,
 }
 
 /// The compiled policies of a tenancy.
@@ -427,6 +441,18 @@ pub struct Engine {
 enum Var<'a> {
     One(&'a str),
     Many(Vec<&'a str>),
+    /// Computed for the request (the time variables).
+    Owned(String),
+}
+
+impl Var<'_> {
+    fn to_json(&self) -> Json {
+        match self {
+            Var::One(v) => json!(v),
+            Var::Many(vs) => json!(vs),
+            Var::Owned(v) => json!(v),
+        }
+    }
 }
 
 impl Engine {
@@ -575,6 +601,9 @@ impl Engine {
 
     fn variable<'a>(&'a self, name: &str, r: &'a Request, c: &'a Check) -> Option<Var<'a>> {
         let p = &r.principal;
+        if let Some(time_variable) = TimeVariable::named(name) {
+            return Some(Var::Owned(time_variable.value_at(r.time)));
+        }
         Some(match name {
             "request.operation" => Var::One(r.operation),
             "request.permission" => Var::One(c.permission),
@@ -616,11 +645,42 @@ impl Engine {
             } => {
                 let matched = match self.variable(variable, r, c) {
                     Some(Var::One(v)) => value_matches(value, v),
+                    Some(Var::Owned(v)) => value_matches(value, &v),
                     Some(Var::Many(vs)) => vs.iter().any(|v| value_matches(value, v)),
                     None => return false,
                 };
                 matched != *negated
             }
+            Condition::Time(t) => t.holds(r.time),
+        }
+    }
+
+    /// Each comparison of `condition` with the variable's value for this
+    /// request and whether it held (time comparisons say why).
+    fn comparisons(&self, condition: &Condition, r: &Request, c: &Check, out: &mut Vec<Json>) {
+        match condition {
+            Condition::Any(list) | Condition::All(list) => {
+                for x in list {
+                    self.comparisons(x, r, c, out);
+                }
+            }
+            Condition::Compare { variable, .. } => {
+                let value = self.variable(variable, r, c);
+                let holds = self.holds(condition, r, c);
+                out.push(json!({
+                    "condition": condition.to_string(),
+                    "variable": variable,
+                    "value": value.as_ref().map_or(Json::Null, Var::to_json),
+                    "holds": holds,
+                }));
+            }
+            Condition::Time(t) => out.push(json!({
+                "condition": condition.to_string(),
+                "variable": t.variable.name(),
+                "value": t.variable.value_at(r.time),
+                "holds": t.holds(r.time),
+                "why": t.explain(r.time),
+            })),
         }
     }
 
@@ -679,6 +739,7 @@ impl Engine {
         };
         json!({
             "operation": request.operation,
+            "requestTime": TimeVariable::Timestamp.value_at(request.time),
             "principal": {
                 "type": request.principal.principal_type(),
                 "id": request.principal.user_id,
@@ -694,6 +755,35 @@ impl Engine {
             "summary": summary,
             "checks": checks,
         })
+    }
+
+    /// The values a failed condition saw: `v = 'x'` per variable, and for a
+    /// time comparison why it held or not.
+    fn condition_values(&self, cond: &Condition, r: &Request, c: &Check) -> String {
+        let mut seen: Vec<String> = Vec::new();
+        let mut times = Vec::new();
+        collect_times(cond, &mut times);
+        for t in times {
+            let why = t.explain(r.time);
+            if !seen.contains(&why) {
+                seen.push(why);
+            }
+        }
+        for v in cond.variables() {
+            if TimeVariable::named(v).is_some() {
+                continue;
+            }
+            let text = match self.variable(v, r, c) {
+                Some(Var::One(x)) => format!("{v} = '{x}'"),
+                Some(Var::Owned(x)) => format!("{v} = '{x}'"),
+                Some(Var::Many(xs)) => format!("{v} in ['{}']", xs.join("', '")),
+                None => format!("{v} absent"),
+            };
+            if !seen.contains(&text) {
+                seen.push(text);
+            }
+        }
+        seen.join(", ")
     }
 
     fn explain_statement(&self, s: &Compiled, r: &Request, c: &Check) -> Json {
@@ -753,18 +843,14 @@ impl Engine {
                 None if self.holds(cond, r, c) => Ok(format!("{cond} holds")),
                 None => Err(format!(
                     "{cond} does not hold ({})",
-                    cond.variables()
-                        .iter()
-                        .map(|v| match self.variable(v, r, c) {
-                            Some(Var::One(x)) => format!("{v} = '{x}'"),
-                            Some(Var::Many(xs)) => format!("{v} in ['{}']", xs.join("', '")),
-                            None => format!("{v} absent"),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    self.condition_values(cond, r, c)
                 )),
             },
         };
+        let mut comparisons = Vec::new();
+        if let Some(cond) = &st.condition {
+            self.comparisons(cond, r, c, &mut comparisons);
+        }
         let facet = |r: Result<String, String>| match r {
             Ok(why) => json!({"ok": true, "why": why}),
             Err(why) => json!({"ok": false, "why": why}),
@@ -778,8 +864,24 @@ impl Engine {
             "verb": facet(verb),
             "location": facet(location),
             "condition": facet(condition),
+            "comparisons": comparisons,
             "lint": s.lint,
         })
+    }
+}
+
+fn collect_times<'a>(
+    condition: &'a Condition,
+    out: &mut Vec<&'a super::time_conditions::TimeCondition>,
+) {
+    match condition {
+        Condition::Any(list) | Condition::All(list) => {
+            for c in list {
+                collect_times(c, out);
+            }
+        }
+        Condition::Compare { .. } => {}
+        Condition::Time(t) => out.push(t),
     }
 }
 
@@ -821,6 +923,16 @@ fn lint_comparisons(condition: &Condition, out: &mut Vec<String>) {
         Condition::Any(list) | Condition::All(list) => {
             for c in list {
                 lint_comparisons(c, out);
+            }
+        }
+        Condition::Time(t) => {
+            out.extend(t.lint());
+            for value in t.values() {
+                if let Value::Word(word) = value {
+                    out.push(format!(
+                        "the value {word} is not quoted: OCI's policy reference writes time values in single quotes ('{word}')"
+                    ));
+                }
             }
         }
         Condition::Compare {
@@ -1062,6 +1174,7 @@ mod tests {
             operation,
             region: "us-ashburn-1".into(),
             checks: vec![check],
+            time: time::macros::datetime!(2026-12-01 10:00:00 UTC),
         }
     }
 
@@ -1325,6 +1438,113 @@ mod tests {
         };
         assert_eq!(of(0), ["request.region is a region key in OCI ('IAD'), not a name: request.region = 'us-ashburn-1' does not match there (the emulator accepts both)"]);
         assert_eq!(of(1), ["the value GetVault is not quoted: OCI's policy reference writes condition values in single quotes ('GetVault')"]);
+        assert!(of(2).is_empty(), "{:?}", of(2));
+    }
+
+    fn at(mut r: Request, time: OffsetDateTime) -> Request {
+        r.time = time;
+        r
+    }
+
+    #[test]
+    fn time_conditions_read_the_requests_time() {
+        use time::macros::datetime;
+        let e = engine(vec![policy(
+            &tenancy().tenancy.id,
+            &[
+                "Allow group Contractors to read secrets in tenancy where request.utc-timestamp before '2026-12-01T00:00Z'",
+                "Allow group DayShift to read secrets in tenancy where request.utc-timestamp.time-of-day between '17:00:00Z' and '01:00:00Z'",
+                "Allow group WorkWeek to read secrets in tenancy where any {request.utc-timestamp.day-of-week in ('monday', 'tuesday', 'wednesday', 'thursday', 'friday')}",
+                "Allow group Interns to read secrets in tenancy where all {request.utc-timestamp.month-of-year in ('6', '7', '8'), request.utc-timestamp.day-of-month != '1'}",
+            ],
+        )]);
+        let read = |group: &str, time| {
+            allowed(
+                &e,
+                &at(
+                    request(
+                        &[group],
+                        "GetSecret",
+                        secret_check("SECRET_READ", APPS, "s"),
+                    ),
+                    time,
+                ),
+            )
+        };
+        // 2026-11-30 is a Monday.
+        assert!(read("Contractors", datetime!(2026-11-30 23:59:59 UTC)));
+        assert!(!read("Contractors", datetime!(2026-12-01 00:00:00 UTC)));
+        assert!(read("DayShift", datetime!(2026-11-30 18:00:00 UTC)));
+        assert!(read("DayShift", datetime!(2026-12-01 00:59:59 UTC)));
+        assert!(!read("DayShift", datetime!(2026-12-01 01:00:00 UTC)));
+        assert!(read("WorkWeek", datetime!(2026-11-30 12:00:00 UTC)));
+        assert!(!read("WorkWeek", datetime!(2026-12-05 12:00:00 UTC)));
+        assert!(read("Interns", datetime!(2026-07-02 12:00:00 UTC)));
+        assert!(!read("Interns", datetime!(2026-07-01 12:00:00 UTC)));
+        assert!(!read("Interns", datetime!(2026-09-02 12:00:00 UTC)));
+    }
+
+    #[test]
+    fn explanations_name_the_time_variable_its_value_and_why() {
+        use time::macros::datetime;
+        let e = engine(vec![policy(
+            &tenancy().tenancy.id,
+            &["Allow group Contractors to read secrets in tenancy where request.utc-timestamp before '2026-12-01T00:00Z'"],
+        )]);
+        let r = at(
+            request(
+                &["Contractors"],
+                "GetSecret",
+                secret_check("SECRET_READ", APPS, "s"),
+            ),
+            datetime!(2026-12-01 00:00:30 UTC),
+        );
+        let why = e.explain(&r);
+        assert_eq!(why["decision"], "denied");
+        assert_eq!(why["requestTime"], "2026-12-01T00:00:30Z");
+        let s = &why["checks"][0]["statements"][1];
+        assert_eq!(
+            s["condition"],
+            json!({"ok": false, "why": "request.utc-timestamp before '2026-12-01T00:00Z' does not hold (request.utc-timestamp is '2026-12-01T00:00:30Z', not before '2026-12-01T00:00Z')"})
+        );
+        assert_eq!(
+            s["comparisons"],
+            json!([{
+                "condition": "request.utc-timestamp before '2026-12-01T00:00Z'",
+                "variable": "request.utc-timestamp",
+                "value": "2026-12-01T00:00:30Z",
+                "holds": false,
+                "why": "request.utc-timestamp is '2026-12-01T00:00:30Z', not before '2026-12-01T00:00Z'",
+            }])
+        );
+        let r = at(r, datetime!(2026-11-30 23:00:00 UTC));
+        let why = e.explain(&r);
+        assert_eq!(why["decision"], "allowed");
+        assert_eq!(
+            why["checks"][0]["statements"][1]["comparisons"][0]["holds"],
+            true
+        );
+    }
+
+    #[test]
+    fn lint_finds_an_empty_interval_and_unquoted_time_values() {
+        let e = engine(vec![policy(
+            &tenancy().tenancy.id,
+            &[
+                "Allow group Developers to read secrets in tenancy where request.utc-timestamp.time-of-day between '09:00Z' and '09:00:00Z'",
+                "Allow group Developers to read secrets in tenancy where request.utc-timestamp.day-of-week = monday",
+                "Allow group Developers to read secrets in tenancy where request.utc-timestamp after '2026-01-01Z'",
+            ],
+        )]);
+        let lint = e.lint();
+        let of = |i: usize| -> Vec<&str> {
+            lint.iter()
+                .filter(|l| l.statement == i)
+                .map(|l| l.message.as_str())
+                .collect()
+        };
+        assert_eq!(of(0), ["never holds: request.utc-timestamp.time-of-day between '09:00Z' and '09:00:00Z' is an empty interval (the start is included, the end is not)"]);
+        assert_eq!(of(1), ["the value monday is not quoted: OCI's policy reference writes time values in single quotes ('monday')"]);
         assert!(of(2).is_empty(), "{:?}", of(2));
     }
 

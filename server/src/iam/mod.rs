@@ -4,6 +4,8 @@
 //!
 //! - [`tenancy`]: the tenancy file and principals.
 //! - [`policy`]: statements parsed and printed.
+//! - [`time_conditions`]: the `request.utc-timestamp` variables, their
+//!   operators and values, evaluated at the request's time.
 //! - [`dynamic_groups`]: matching rules and which instance or resource
 //!   principals they take in.
 //! - [`eval`]: compiled policies, decisions, explanations, lint.
@@ -24,3 +26,4 @@ pub mod eval;
 pub mod policies;
 pub mod policy;
 pub mod tenancy;
+pub mod time_conditions;

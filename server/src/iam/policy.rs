@@ -12,8 +12,17 @@
 //! verb      := 'inspect' | 'read' | 'use' | 'manage' | '{' PERMISSION (',' PERMISSION)* '}'
 //! location  := 'tenancy' | 'compartment' 'id' ocid | 'compartment' cname (':' cname)*
 //! condition := ('any' | 'all') '{' condition (',' condition)* '}' | variable ('=' | '!=') value
+//!            | time-var ('before' | 'after') value              (request.utc-timestamp)
+//!            | time-var ('=' | '!=') value | time-var 'in' '(' value (',' value)* ')'
+//!                                           (.month-of-year, .day-of-month, .day-of-week)
+//!            | time-var 'between' value 'and' value             (.time-of-day)
 //! value     := 'quoted literal' | /pattern/ | word
 //! ```
+//!
+//! Time variables, their operators and values are read by
+//! [`super::time_conditions`]; a value that is not a time of the documented
+//! form, or an operator the variable does not take, is a parse error at the
+//! value's or operator's column.
 //!
 //! A resource type is required after a verb word and optional after a
 //! permission list. `Deny`, `Define`, `Endorse` and `Admit` statements are
@@ -27,6 +36,11 @@
 //! character cursor.
 
 use std::fmt;
+
+use super::time_conditions::{
+    parse_field, parse_stamp, parse_time_of_day, Field, Stamp, TimeCondition, TimeOfDay, TimeTest,
+    TimeVariable,
+};
 
 /// A parsed `Allow` statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +140,9 @@ pub enum Condition {
         /// The right-hand side.
         value: Value,
     },
+    /// A `request.utc-timestamp…` condition (`before`, `after`, `=`, `!=`,
+    /// `in`, `between`), evaluated at the request's time.
+    Time(TimeCondition),
     /// `any {…}`: one must hold.
     Any(Vec<Condition>),
     /// `all {…}`: every one must hold.
@@ -526,6 +543,16 @@ impl Cursor {
                 "expected a variable such as request.operation or target.secret.name, found '{variable}'"
             ));
         }
+        if let Some(time_variable) = TimeVariable::named(&variable) {
+            return self.time_condition(time_variable).map(Condition::Time);
+        }
+        for keyword in ["before", "after", "between", "in"] {
+            if self.keyword_is(keyword) {
+                return self.error(format!(
+                    "'{keyword}' compares the request.utc-timestamp variables only; {variable} takes = or !="
+                ));
+            }
+        }
         let negated = if self.eat('=') {
             false
         } else if self.peek() == Some('!') && self.chars.get(self.pos + 1) == Some(&'=') {
@@ -560,6 +587,100 @@ impl Cursor {
             negated,
             value,
         })
+    }
+}
+
+impl Cursor {
+    /// The operator and value(s) after a time variable (Oracle's "Restricting
+    /// Access to Resources Based on Time Frame" lists which go with which).
+    fn time_condition(&mut self, variable: TimeVariable) -> Result<TimeCondition, ParseError> {
+        self.skip_ws();
+        let at = self.pos;
+        let wrong = |c: &mut Self| {
+            let found = c.found();
+            c.pos = at;
+            c.error(format!(
+                "{} is compared with {}, found {found}",
+                variable.name(),
+                variable.operators()
+            ))
+        };
+        let test = match variable {
+            TimeVariable::Timestamp => {
+                if self.eat_keyword("before") {
+                    TimeTest::Before(self.time_value(parse_stamp, |value, at| Stamp { value, at })?)
+                } else if self.eat_keyword("after") {
+                    TimeTest::After(self.time_value(parse_stamp, |value, at| Stamp { value, at })?)
+                } else {
+                    return wrong(self);
+                }
+            }
+            TimeVariable::TimeOfDay => {
+                if !self.eat_keyword("between") {
+                    return wrong(self);
+                }
+                let tod = |value, second| TimeOfDay { value, second };
+                let start = self.time_value(parse_time_of_day, tod)?;
+                self.expect_keyword("and")?;
+                let end = self.time_value(parse_time_of_day, tod)?;
+                TimeTest::Between(start, end)
+            }
+            TimeVariable::MonthOfYear | TimeVariable::DayOfMonth | TimeVariable::DayOfWeek => {
+                let field = |value, number| Field { value, number };
+                let read = |t: &str| parse_field(variable, t);
+                if self.eat('=') {
+                    TimeTest::Is {
+                        negated: false,
+                        value: self.time_value(read, field)?,
+                    }
+                } else if self.peek() == Some('!') && self.chars.get(self.pos + 1) == Some(&'=') {
+                    self.pos += 2;
+                    TimeTest::Is {
+                        negated: true,
+                        value: self.time_value(read, field)?,
+                    }
+                } else if self.eat_keyword("in") {
+                    self.expect('(')?;
+                    let mut list = vec![self.time_value(read, field)?];
+                    while self.eat(',') {
+                        list.push(self.time_value(read, field)?);
+                    }
+                    self.expect(')')?;
+                    TimeTest::In(list)
+                } else {
+                    return wrong(self);
+                }
+            }
+        };
+        Ok(TimeCondition { variable, test })
+    }
+
+    /// A quoted or bare value read by `read` (a `/pattern/` is refused);
+    /// an error points at the value.
+    fn time_value<T, V>(
+        &mut self,
+        read: impl Fn(&str) -> Result<T, String>,
+        make: impl Fn(Value, T) -> V,
+    ) -> Result<V, ParseError> {
+        self.skip_ws();
+        let start = self.pos;
+        let value = match self.peek() {
+            Some('\'') => Value::Quoted(self.delimited('\'', "a quoted value")?),
+            Some('/') => {
+                return self.error("a time is compared with a quoted value, not a /pattern/")
+            }
+            _ => Value::Word(self.word("a quoted time value")?),
+        };
+        let text = match &value {
+            Value::Quoted(t) | Value::Word(t) | Value::Pattern(t) => t.clone(),
+        };
+        match read(&text) {
+            Ok(parsed) => Ok(make(value, parsed)),
+            Err(message) => {
+                self.pos = start;
+                self.error(message)
+            }
+        }
     }
 }
 
@@ -685,6 +806,7 @@ impl fmt::Display for Condition {
                 "{variable} {} {value}",
                 if *negated { "!=" } else { "=" }
             ),
+            Condition::Time(t) => write!(f, "{t}"),
             Condition::Any(list) | Condition::All(list) => {
                 f.write_str(if matches!(self, Condition::Any(_)) {
                     "any {"
@@ -723,6 +845,7 @@ impl Condition {
     fn collect_variables<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {
             Condition::Compare { variable, .. } => out.push(variable),
+            Condition::Time(t) => out.push(t.variable.name()),
             Condition::Any(list) | Condition::All(list) => {
                 for c in list {
                     c.collect_variables(out);
@@ -735,6 +858,7 @@ impl Condition {
     pub fn values(&self) -> Vec<&Value> {
         match self {
             Condition::Compare { value, .. } => vec![value],
+            Condition::Time(t) => t.values(),
             Condition::Any(list) | Condition::All(list) => {
                 list.iter().flat_map(Condition::values).collect()
             }
@@ -849,6 +973,100 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn oracles_time_examples_parse_and_print_back() {
+        for text in [
+            "Allow group Contractors to manage secret-family in tenancy where request.utc-timestamp before '2022-01-01T00:00Z'",
+            "Allow group Contractors to manage secret-family in tenancy where request.utc-timestamp after '2022-01-01Z'",
+            "Allow group SummerInterns to manage secret-family in tenancy where any {request.utc-timestamp.month-of-year in ('6', '7', '8')}",
+            "Allow group ComplianceAuditors to read all-resources in tenancy where request.utc-timestamp.day-of-month = '1'",
+            "Allow group WorkWeek to manage secret-family in tenancy where any {request.utc-timestamp.day-of-week in ('monday', 'tuesday', 'wednesday', 'thursday', 'friday')}",
+            "Allow group DayShift to manage secret-family in tenancy where request.utc-timestamp.time-of-day between '17:00:00Z' and '01:00:00Z'",
+            "Allow group X to read secrets in tenancy where all {request.utc-timestamp.day-of-week != 'Sunday', request.operation = 'GetSecret'}",
+        ] {
+            let s = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(s.to_string(), text);
+        }
+        let s = parse("allow group X to read secrets in tenancy where REQUEST.UTC-TIMESTAMP BEFORE '2026-12-01T00:00Z'").unwrap();
+        let Some(Condition::Time(t)) = &s.condition else {
+            panic!("{s:?}")
+        };
+        assert_eq!(t.variable, TimeVariable::Timestamp);
+        assert_eq!(
+            t.test,
+            TimeTest::Before(Stamp {
+                value: Value::Quoted("2026-12-01T00:00Z".into()),
+                at: time::macros::datetime!(2026-12-01 00:00:00 UTC),
+            })
+        );
+        assert_eq!(s.condition.unwrap().variables(), ["request.utc-timestamp"]);
+    }
+
+    #[test]
+    fn time_conditions_refuse_other_operators_and_bad_values_at_their_column() {
+        let head = "Allow group X to read secrets in tenancy where ";
+        let at = |text: &str| {
+            let e = parse(&format!("{head}{text}")).unwrap_err();
+            (e.column - head.len(), e.message)
+        };
+        // Columns are 1-based within the condition here.
+        assert_eq!(
+            at("request.utc-timestamp = '2026-12-01T00:00Z'"),
+            (
+                23,
+                "request.utc-timestamp is compared with before or after, found '='".into()
+            )
+        );
+        assert_eq!(
+            at("request.utc-timestamp before '2026-13-01T00:00Z'"),
+            (30, "'2026-13-01T00:00Z' is not a UTC timestamp in ISO 8601 (YYYY-MM-DDThh:mm:ssZ, YYYY-MM-DDThh:mmZ or YYYY-MM-DDZ): there is no month 13".into())
+        );
+        assert_eq!(
+            at("request.utc-timestamp.month-of-year in ('6', '13')"),
+            (46, "'13' is not a month of the year ('1' to '12')".into())
+        );
+        assert_eq!(
+            at("request.utc-timestamp.day-of-week = 'Mon'"),
+            (37, "'Mon' is not a day of the week in English (Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday)".into())
+        );
+        assert_eq!(
+            at("request.utc-timestamp.time-of-day = '09:00:00Z'"),
+            (
+                35,
+                "request.utc-timestamp.time-of-day is compared with between '…' and '…', found '='"
+                    .into()
+            )
+        );
+        assert_eq!(
+            at("request.utc-timestamp.time-of-day between '09:00Z' '17:00Z'").1,
+            "expected 'and', found '''"
+        );
+        assert_eq!(
+            at("request.utc-timestamp.day-of-month before '1'"),
+            (
+                36,
+                "request.utc-timestamp.day-of-month is compared with =, != or in (…), found 'before'"
+                    .into()
+            )
+        );
+        assert_eq!(
+            at("target.secret.name before 'x'"),
+            (
+                20,
+                "'before' compares the request.utc-timestamp variables only; target.secret.name takes = or !=".into()
+            )
+        );
+        assert_eq!(
+            at("request.utc-timestamp after /2026*/").1,
+            "a time is compared with a quoted value, not a /pattern/"
+        );
+        // A matching rule cannot name them.
+        assert!(crate::iam::dynamic_groups::parse_rule(
+            "request.utc-timestamp before '2026-12-01T00:00Z'"
+        )
+        .is_err());
+    }
+
+    #[test]
     fn printing_is_canonical() {
         let s = parse("allow   group a,b to MANAGE Secret-Family in compartment x:y where all{request.operation='A',target.secret.name=/db-*/}").unwrap();
         assert_eq!(
@@ -896,6 +1114,16 @@ pub(crate) mod tests {
                 value,
             }
         });
+        let time = prop_oneof![
+            Just("request.utc-timestamp before '2026-12-01T00:00Z'"),
+            Just("request.utc-timestamp after '2020-04-01T15:00:00Z'"),
+            Just("request.utc-timestamp.month-of-year in ('6', '7', '8')"),
+            Just("request.utc-timestamp.day-of-month != '31'"),
+            Just("request.utc-timestamp.day-of-week = Monday"),
+            Just("request.utc-timestamp.time-of-day between '17:00:00Z' and '2:01:00Z'"),
+        ]
+        .prop_map(|text| parse_condition(text).unwrap());
+        let leaf = prop_oneof![3 => leaf, 1 => time];
         leaf.prop_recursive(3, 12, 3, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 1..4).prop_map(Condition::Any),

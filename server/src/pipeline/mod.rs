@@ -260,6 +260,7 @@ pub async fn run(app: &AppState, request: Request) -> Outcome {
             region.as_deref().unwrap_or(&app.config.region),
             &resolve::iam_targets(target),
             crate::iam::authz::request_variables(op, &body),
+            now,
         ));
         app.iam
             .decisions
