@@ -257,3 +257,57 @@ def test_random_binary_secret_round_trip(secrets_client, vault, aes_key, secret)
     data = os.urandom(4096)
     s, _ = secret(vault, aes_key, content=data)
     assert unb64(secrets_client.get_secret_bundle(s.id).data.secret_bundle_content.content) == data
+
+
+def test_past_max_connections_the_sdk_gets_a_503_it_retries_and_held_connections_keep_working(
+        start_extra_emulator, oci_config):
+    import gc
+    import http.client
+    from urllib.parse import urlparse
+
+    from conftest import CLIENT_TIMEOUT
+
+    emu = start_extra_emulator({"OCI_EMULATOR_MAX_CONNECTIONS": "2"})
+    url = urlparse(emu.base_url)
+
+    def health(conn):
+        conn.request("GET", "/_emulator/health")
+        r = conn.getresponse()
+        r.read()
+        return r.status
+
+    # The start-up health check's connection stays open as long as its
+    # `requests` Response object lives, which may be until a garbage collection.
+    gc.collect()
+    # Two keep-alive connections, each answered once: both places are taken
+    # (retried while the server sees that connection's close; http.client
+    # reconnects after a 503's close).
+    held = [http.client.HTTPConnection(url.hostname, url.port, timeout=10) for _ in range(2)]
+    for c in held:
+        wait_for(lambda: health(c) == 200, "a place for a held connection")
+
+    vaults = oci.vault.VaultsClient(oci_config, service_endpoint=emu.base_url,
+                                    retry_strategy=oci.retry.NoneRetryStrategy(), timeout=CLIENT_TIMEOUT)
+    with pytest.raises(oci.exceptions.ServiceError) as refused:
+        vaults.list_secrets(COMPARTMENT_ID)
+    assert (refused.value.status, refused.value.code) == (503, "ServiceUnavailable")
+    assert refused.value.message == (
+        "The emulator is serving its maximum of 2 connections (--max-connections); retry later.")
+    assert refused.value.headers["connection"] == "close"
+    assert len(refused.value.headers["opc-request-id"]) == 32
+    # The SDKs' default retry strategy retries it.
+    assert oci.retry.retry_checkers.TimeoutConnectionAndServiceErrorRetryChecker().should_retry(
+        exception=refused.value)
+
+    # The held connections still work; once one closes, its place serves the SDK again.
+    assert [health(c) for c in held] == [200, 200]
+    held.pop().close()
+
+    def listed():
+        try:
+            return vaults.list_secrets(COMPARTMENT_ID).status == 200
+        except oci.exceptions.ServiceError as e:
+            assert (e.status, e.code) == (503, "ServiceUnavailable")
+            return False
+    wait_for(listed, "the freed connection's place to serve ListSecrets")
+    held.pop().close()

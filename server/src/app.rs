@@ -50,17 +50,19 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let header_read_timeout = Duration::from_secs(self.state.config.header_read_timeout_secs);
+        let limits = crate::http::serve::Limits {
+            header_read_timeout: Duration::from_secs(self.state.config.header_read_timeout_secs),
+            max_connections: self.state.config.connection_limit(),
+            drain: Duration::from_secs(10),
+        };
+        tracing::info!(
+            max_connections = limits.max_connections,
+            header_read_timeout_secs = limits.header_read_timeout.as_secs(),
+            "connection limits"
+        );
         let state = self.state.clone();
         let router = crate::http::router(self.state);
-        crate::http::serve::serve(
-            self.listener,
-            router,
-            header_read_timeout,
-            Duration::from_secs(10),
-            shutdown,
-        )
-        .await;
+        crate::http::serve::serve(self.listener, router, limits, shutdown).await;
         // The audit events of the last requests are stored before exit.
         state.audit.flush().await;
         Ok(())

@@ -245,6 +245,19 @@ pub struct ServeConfig {
         default_value_t = 30
     )]
     pub header_read_timeout_secs: u64,
+    /// Most client connections open at once. A connection past it is
+    /// answered at once with a 503 `ServiceUnavailable` (which the OCI SDKs
+    /// retry) and `Connection: close`, instead of waiting in the accept
+    /// backlog or failing to accept for want of file descriptors. Default:
+    /// 1024, or fewer when the soft `RLIMIT_NOFILE` leaves less than that
+    /// plus 128 descriptors for the store, logs and refusals
+    /// ([`ServeConfig::connection_limit`]).
+    #[arg(
+        long,
+        env = "OCI_EMULATOR_MAX_CONNECTIONS",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_connections: Option<u32>,
     /// Append every audit event (one per OCI request, OCI's `AuditEvent`
     /// shape) to this file as one JSON line (created with mode 0600).
     #[arg(long, env = "OCI_EMULATOR_AUDIT_LOG")]
@@ -289,12 +302,57 @@ impl ServeConfig {
             max_backup_bytes: 16 * 1024 * 1024,
             faults: None,
             header_read_timeout_secs: 30,
+            max_connections: None,
             audit_log: None,
             audit_max_events: 100_000,
             prices: None,
             alerts_config: None,
             token_ttl_seconds: 1200,
         }
+    }
+}
+
+/// The connection limit when `--max-connections` is not given.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// File descriptors kept free of connections by the default limit: the
+/// store's files, log files, the listener, the rotation driver's client
+/// connections and the connections being refused.
+const RESERVED_DESCRIPTORS: u64 = 128;
+
+impl ServeConfig {
+    /// The number of client connections served at once: `--max-connections`
+    /// when given, else [`DEFAULT_MAX_CONNECTIONS`] capped so that the
+    /// connections and [`RESERVED_DESCRIPTORS`] fit under the process's
+    /// soft `RLIMIT_NOFILE` (at least 1).
+    pub fn connection_limit(&self) -> usize {
+        match self.max_connections {
+            Some(n) => n as usize,
+            None => default_connection_limit(open_files_limit()),
+        }
+    }
+}
+
+/// [`DEFAULT_MAX_CONNECTIONS`] under a soft descriptor limit of `nofile`
+/// (`None`: unknown or unlimited).
+fn default_connection_limit(nofile: Option<u64>) -> usize {
+    match nofile {
+        Some(n) => {
+            (n.saturating_sub(RESERVED_DESCRIPTORS).max(1) as usize).min(DEFAULT_MAX_CONNECTIONS)
+        }
+        None => DEFAULT_MAX_CONNECTIONS,
+    }
+}
+
+/// The soft `RLIMIT_NOFILE` (`None` when unlimited, or off Unix).
+fn open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 
@@ -328,4 +386,32 @@ pub struct PrintConfigArgs {
     /// system temp dir's `oci-vault-emulator/`.
     #[arg(long)]
     pub key_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_connection_limit_leaves_descriptors_for_the_rest() {
+        assert_eq!(default_connection_limit(None), 1024);
+        assert_eq!(default_connection_limit(Some(1_048_576)), 1024);
+        assert_eq!(default_connection_limit(Some(1024)), 896);
+        assert_eq!(default_connection_limit(Some(100)), 1);
+    }
+
+    #[test]
+    fn max_connections_is_a_positive_count() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(["oci-vault-emulator", "serve"].iter().chain(args)).map(|cli| {
+                match cli.command {
+                    Command::Serve(config) => config.connection_limit(),
+                    _ => unreachable!(),
+                }
+            })
+        };
+        assert_eq!(parse(&["--max-connections", "2"]).unwrap(), 2);
+        assert!(parse(&["--max-connections", "0"]).is_err());
+        assert!(parse(&["--max-connections", "-1"]).is_err());
+    }
 }

@@ -908,10 +908,12 @@ static TEMPLATES: std::sync::LazyLock<Vec<Vec<Part>>> = std::sync::LazyLock::new
             spec.path
                 .split('/')
                 .skip(1)
-                .map(|part| match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                    Some(name) => Part::Param(name),
-                    None => Part::Literal(part),
-                })
+                .map(
+                    |part| match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                        Some(name) => Part::Param(name),
+                        None => Part::Literal(part),
+                    },
+                )
                 .collect()
         })
         .collect()

@@ -1808,3 +1808,135 @@ async fn a_404_and_a_401_each_become_one_audit_event() {
     assert!(e["data"]["identity"].get("principalId").is_none());
     assert_eq!(e["data"]["additionalDetails"]["result"], "FAILED");
 }
+
+/// Sends `method target body` until it is not a 409 `IncorrectState` (the
+/// answer to a write that lost the race for the resource, which the SDKs
+/// retry), and returns the first other answer.
+async fn until_not_conflict(app: &TestApp, method: &str, target: &str, body: Value) -> Answer {
+    loop {
+        let a = app.call(method, target, Some(body.clone())).await;
+        if (a.status, a.code()) != (StatusCode::CONFLICT, "IncorrectState") {
+            return a;
+        }
+    }
+}
+
+/// `timeCreated` of each listed version, in `versionNumber` order.
+fn times_by_number(listed: &Value, number_field: &str) -> Vec<(i64, time::OffsetDateTime)> {
+    let mut out: Vec<(i64, time::OffsetDateTime)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let created = v["timeCreated"].as_str().unwrap();
+            (
+                v[number_field].as_i64().unwrap_or(0),
+                time::OffsetDateTime::parse(
+                    created,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .unwrap(),
+            )
+        })
+        .collect();
+    out.sort_by_key(|(n, _)| *n);
+    out
+}
+
+// 200 UpdateSecret calls in flight at once (25 on each of 8 secrets: a
+// secret holds at most 30 versions in use): each version's timeCreated is
+// no earlier than the one numbered before it, though the requests' times
+// were taken before their writes queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_updates_create_versions_in_time_order() {
+    let app = std::sync::Arc::new(spawn_app());
+    let mut secrets = Vec::new();
+    for s in 0..8 {
+        let (_, _, secret) = app.vault_key_secret(&format!("ordered-{s}")).await;
+        secrets.push(secret["id"].as_str().unwrap().to_owned());
+    }
+    let mut writers = tokio::task::JoinSet::new();
+    for u in 0..25 {
+        for id in &secrets {
+            let (app, id) = (app.clone(), id.clone());
+            writers.spawn(async move {
+                let content = B64.encode(format!("{id}/{u}"));
+                let a = until_not_conflict(
+                    &app,
+                    "PUT",
+                    &format!("/20180608/secrets/{id}"),
+                    json!({"secretContent": {"contentType": "BASE64", "content": content}}),
+                )
+                .await;
+                assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+            });
+        }
+    }
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+    for id in &secrets {
+        let listed = app
+            .call(
+                "GET",
+                &format!("/20180608/secrets/{id}/versions?sortBy=VERSION_NUMBER&sortOrder=ASC"),
+                None,
+            )
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+        let times = times_by_number(&listed.body, "versionNumber");
+        assert_eq!(
+            times.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            (1..=26).collect::<Vec<_>>()
+        );
+        for pair in times.windows(2) {
+            assert!(
+                pair[0].1 <= pair[1].1,
+                "secret {id}: version {} created at {} after version {} at {}",
+                pair[0].0,
+                pair[0].1,
+                pair[1].0,
+                pair[1].1
+            );
+        }
+    }
+}
+
+// The same for CreateKeyVersion: 50 in flight on one key, listed in the
+// order they were made, never going back in time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_key_versions_are_created_in_time_order() {
+    let app = std::sync::Arc::new(spawn_app());
+    let (vault, key, _) = app.vault_key_secret("key-order").await;
+    let mgmt = TestApp::prefix(&vault, "managementEndpoint");
+    let versions = format!(
+        "{mgmt}/20180608/keys/{}/keyVersions",
+        key["id"].as_str().unwrap()
+    );
+    let mut writers = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (app, versions) = (app.clone(), versions.clone());
+        writers.spawn(async move {
+            let a = until_not_conflict(&app, "POST", &versions, json!({})).await;
+            assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+    let listed = app
+        .call(
+            "GET",
+            &format!("{versions}?sortBy=TIMECREATED&sortOrder=ASC"),
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    // Listed in creation order (the order of the rows), so the "number"
+    // of each is its place in the list.
+    let times = times_by_number(&listed.body, "versionNumber");
+    assert_eq!(times.len(), 51);
+    for pair in times.windows(2) {
+        assert!(pair[0].1 <= pair[1].1, "{} after {}", pair[0].1, pair[1].1);
+    }
+}

@@ -9,7 +9,7 @@
 //! newest event's time, which is the emulator's clock, virtual time
 //! included) and by a count cap (`--audit-max-events`).
 
-use rusqlite::{Connection, params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 
 use super::Result;
 

@@ -28,7 +28,7 @@
 //! root key, does not open: 400 `InvalidParameter`.
 
 use base64::Engine as _;
-use rusqlite::{Connection, params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

@@ -4,7 +4,7 @@
 //! `now`, like every other read; callers show their metadata only (the
 //! version documents carry sealed content, which they must drop).
 
-use rusqlite::{Connection, params};
+use rusqlite::{params, Connection};
 use time::OffsetDateTime;
 
 use super::secrets::Secret;

@@ -8,7 +8,7 @@
 //! (AES bytes or a PKCS #8 key pair) is stored sealed under the root key,
 //! and an asymmetric version carries its public key.
 
-use rusqlite::{Connection, params, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -508,6 +508,21 @@ fn insert(
 ) -> Result<KeyVersion> {
     let public_key = key.key_shape.public_key(material)?;
     let sealed = keyring.root().seal_material(&id, material)?;
+    let last: Option<(i64, String)> = tx
+        .prepare_cached(
+            "SELECT seq, doc FROM key_versions WHERE key_id = ?1 ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row(params![key.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, now) = match last {
+        // `now` was taken before this write waited its turn; a version made
+        // by a write that committed first is never newer than this one.
+        Some((seq, doc)) => {
+            let previous: KeyVersion = serde_json::from_str(&doc)?;
+            (seq + 1, now.max(previous.time_created))
+        }
+        None => (1, now),
+    };
     let version = KeyVersion {
         id,
         key_id: key.id.clone(),
@@ -523,11 +538,6 @@ fn insert(
         is_auto_rotated: false,
         restored_from_key_version_id: None,
     };
-    let seq: i64 = tx.query_row(
-        "SELECT coalesce(max(seq), 0) + 1 FROM key_versions WHERE key_id = ?1",
-        params![key.id],
-        |r| r.get(0),
-    )?;
     tx.execute(
         "INSERT INTO key_versions (id, key_id, seq, doc) VALUES (?1, ?2, ?3, ?4)",
         params![version.id, version.key_id, seq, store::doc(&version)?],
@@ -775,11 +785,7 @@ pub fn rotate(
 }
 
 /// `ListKeyVersions`: a key's versions, oldest first, settled at `now`.
-pub fn versions(
-    tx: &Connection,
-    key_id: &str,
-    now: OffsetDateTime,
-) -> Result<Vec<KeyVersion>> {
+pub fn versions(tx: &Connection, key_id: &str, now: OffsetDateTime) -> Result<Vec<KeyVersion>> {
     let versions: Vec<KeyVersion> = store::query_docs(
         tx,
         "SELECT doc FROM key_versions WHERE key_id = ?1 ORDER BY seq",

@@ -17,7 +17,7 @@
 //! emulator's own `--region` and `Some(name)` for another region of the
 //! tenancy, so the domain never needs the home region's name.
 
-use rusqlite::{Connection, params};
+use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

@@ -22,7 +22,7 @@
 
 use time::OffsetDateTime;
 
-use rusqlite::{Connection, params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 
 pub use super::rotation_config::*;
 use super::secrets::{self, Secret, SecretState};

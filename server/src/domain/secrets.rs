@@ -13,7 +13,7 @@
 //! version, wrapped by the current version of the secret's master key. Only
 //! ciphertext is stored.
 
-use rusqlite::{Connection, params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -470,13 +470,22 @@ pub fn live_versions(
 
 /// The highest version number a secret has used (deleted versions too:
 /// numbers are never reused); 0 for none.
-fn last_version_number(tx: &Connection, secret_id: &str) -> Result<u64> {
-    let last: i64 = tx
+/// The number and `timeCreated` of a secret's newest version, deleted or
+/// not (`None` when it has none): a new version takes the next number and
+/// a time no earlier than this one's.
+fn last_version(tx: &Connection, secret_id: &str) -> Result<Option<(u64, OffsetDateTime)>> {
+    let last: Option<(i64, String)> = tx
         .prepare_cached(
-            "SELECT coalesce(max(version_number), 0) FROM secret_versions WHERE secret_id = ?1",
+            "SELECT version_number, doc FROM secret_versions WHERE secret_id = ?1
+             ORDER BY version_number DESC LIMIT 1",
         )?
-        .query_row(params![secret_id], |r| r.get(0))?;
-    Ok(last as u64)
+        .query_row(params![secret_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    last.map(|(number, doc)| {
+        let version: SecretVersion = serde_json::from_str(&doc)?;
+        Ok((number as u64, version.time_created))
+    })
+    .transpose()
 }
 
 /// Whether any version of a secret, deleted or not, has the name `name`.
@@ -1035,9 +1044,21 @@ pub fn update(
                 )));
             }
         }
-        let number = last_version_number(tx, &secret.id)? + 1;
-        let mut version = seal_content(keyring, &key_version, &secret.id, number, content, now)?;
-        version.time_of_expiry = secret.rules.expiry_from(now);
+        let (last, last_created) = last_version(tx, &secret.id)?.unwrap_or((0, now));
+        // `now` is the request's time, taken before this write waited its
+        // turn: a concurrent update that started later may have committed
+        // the version before this one. Versions are created in number order
+        // (as OCI's are), so this one is never older than the one before.
+        let created = now.max(last_created);
+        let mut version = seal_content(
+            keyring,
+            &key_version,
+            &secret.id,
+            last + 1,
+            content,
+            created,
+        )?;
+        version.time_of_expiry = secret.rules.expiry_from(created);
         for v in all.iter_mut() {
             v.stages.retain(|s| {
                 *s != Stage::Latest && (content.stage != Stage::Pending || *s != Stage::Pending)
@@ -1049,7 +1070,7 @@ pub fn update(
         }
         all.push(version);
         if content.stage == Stage::Current {
-            promote(&mut all, number);
+            promote(&mut all, last + 1);
         }
     } else if let Some(target) = change.current_version_number {
         match all.iter().find(|v| v.version_number == target) {

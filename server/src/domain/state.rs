@@ -8,7 +8,7 @@
 //! key is refused with a clear message (share `--root-key` to move state
 //! between processes).
 
-use rusqlite::{Connection, params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Key, KeyVersion};
@@ -98,11 +98,7 @@ pub fn newest_event(tx: &Connection) -> Result<Option<time::OffsetDateTime>> {
 }
 
 /// Exports every document.
-pub fn export(
-    tx: &Connection,
-    keyring: &Keyring,
-    clock_offset_seconds: i64,
-) -> Result<Snapshot> {
+pub fn export(tx: &Connection, keyring: &Keyring, clock_offset_seconds: i64) -> Result<Snapshot> {
     Ok(Snapshot {
         format: FORMAT.into(),
         root_key_check: B64.encode(keyring.root().check_value()?),

@@ -6,7 +6,7 @@
 //! at once; a scheduled deletion is `PENDING_DELETION` until its time passes,
 //! then `DELETED`.
 
-use rusqlite::{Connection, params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

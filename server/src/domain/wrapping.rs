@@ -9,7 +9,7 @@
 //! to the wrapping key's OCID, like key material.
 
 use base64::Engine as _;
-use rusqlite::{Connection, params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

@@ -324,11 +324,7 @@ pub fn unchanged(tx: &Connection, table: &Table, id: &str, etag: &str) -> Result
 }
 
 /// Loads one document by id, or `None`.
-pub fn get<T: DeserializeOwned>(
-    tx: &Connection,
-    table: &Table,
-    id: &str,
-) -> Result<Option<T>> {
+pub fn get<T: DeserializeOwned>(tx: &Connection, table: &Table, id: &str) -> Result<Option<T>> {
     let doc: Option<String> = tx
         .prepare_cached(table.select_one)?
         .query_row(params![id], |row| row.get(0))
