@@ -17,6 +17,7 @@ pub mod key_rotation;
 pub mod key_version_deletion;
 pub mod keys;
 pub mod leak_scan;
+pub mod paging;
 pub mod replicas;
 pub mod retry;
 pub mod rotation_config;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::keys::{self, Key, KeyVersion};
+use super::paging::Cursor;
 use super::rotation_config::{Rotation, RotationConfig};
 use super::secret_generation::GenerationContext;
 use super::secret_replication::{self, ReplicationConfig};
@@ -698,7 +699,7 @@ pub struct ListQuery {
     /// `sortOrder=DESC`.
     pub descending: bool,
     /// Where the previous page ended (`opc-next-page`).
-    pub after: Option<ListCursor>,
+    pub after: Option<Cursor>,
     /// `limit` (`None`: every row).
     pub limit: Option<usize>,
 }
@@ -706,15 +707,6 @@ pub struct ListQuery {
 /// A listed secret and the replication target it is seen through (`None`:
 /// its own region).
 pub type Listed = (Secret, Option<secret_replication::ReplicationTarget>);
-
-/// A position in a `ListSecrets` order: the last row's sort key and id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListCursor {
-    /// By `timeCreated` (Unix nanoseconds), then id.
-    Time(i64, String),
-    /// By name, then id.
-    Name(String, String),
-}
 
 /// The replica named `name` in target vault `vault_id`, seen from `region`,
 /// settled at `now` (`GetSecretBundleByName` at a replica region); `None`
@@ -777,17 +769,8 @@ pub fn list(
     tx: &Connection,
     q: &ListQuery,
     now: OffsetDateTime,
-) -> Result<(Vec<Listed>, Option<ListCursor>)> {
-    let (after_key, after_id): (Option<rusqlite::types::Value>, Option<&str>) = match &q.after {
-        None => (None, None),
-        Some(ListCursor::Time(t, id)) if !q.by_name => (Some((*t).into()), Some(id)),
-        Some(ListCursor::Name(n, id)) if q.by_name => (Some(n.clone().into()), Some(id)),
-        Some(_) => {
-            return Err(Error::InvalidParameter(
-                "The page token belongs to another sort order.".into(),
-            ))
-        }
-    };
+) -> Result<(Vec<Listed>, Option<Cursor>)> {
+    let (after_key, after_id) = Cursor::bounds(q.after.as_ref(), q.by_name)?;
     let [own, replicas] = list_sql(q.by_name, q.descending);
     let limit = q.limit.map_or(-1, |l| l as i64 + 1);
     let args = params![
@@ -841,9 +824,9 @@ pub fn list(
             page.truncate(l);
             page.last().map(|(s, _)| {
                 if q.by_name {
-                    ListCursor::Name(s.secret_name.clone(), s.id.clone())
+                    Cursor::Name(s.secret_name.clone(), s.id.clone())
                 } else {
-                    ListCursor::Time(unix_ns(s.time_created), s.id.clone())
+                    Cursor::Time(unix_ns(s.time_created), s.id.clone())
                 }
             })
         }

@@ -21,6 +21,7 @@ use crate::domain::keys::{
     self, Algorithm, CurveId, Key as DomainKey, KeyShape as DomainShape, KeyState,
     KeyVersion as DomainVersion, NewKey, Origin, ProtectionMode,
 };
+use crate::domain::paging::Cursor;
 use crate::domain::replicas;
 use crate::domain::retry::idempotent;
 use crate::domain::vaults;
@@ -449,27 +450,27 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError>
     let protection = ctx.query_enum("protectionMode", &["HSM", "SOFTWARE", "EXTERNAL"])?;
     let curve = ctx.query_enum("curveId", &["NIST_P256", "NIST_P384", "NIST_P521"])?;
     let length = ctx.query_number("length")?;
-    let (vault_id, now) = (ctx.target.vault()?.id.clone(), ctx.now);
-    let mut all = app
+    let query = keys::ListQuery {
+        vault_id: ctx.target.vault()?.id.clone(),
+        compartment_id: compartment,
+        algorithm,
+        protection_mode: protection,
+        length,
+        curve_id: curve,
+        by_name: sort.by == 1,
+        descending: sort.descending,
+        after: ctx
+            .query("page")?
+            .map(|t| Cursor::from_token(&t))
+            .transpose()?,
+        limit: common::limit(ctx)?,
+    };
+    let now = ctx.now;
+    let (page, next) = app
         .store
-        .read(move |tx| keys::list(tx, &vault_id, &compartment, now))
+        .read(move |tx| keys::list(tx, &query, now))
         .await?;
-    if let Some(algorithm) = algorithm {
-        all.retain(|k| k.key_shape.algorithm.as_str() == algorithm);
-    }
-    if let Some(protection) = protection {
-        all.retain(|k| k.protection_mode.as_str() == protection);
-    }
-    if let Some(length) = length {
-        all.retain(|k| u64::from(k.key_shape.length) == length);
-    }
-    if let Some(curve) = curve {
-        // Read from the key's shape as answered, so a key without a curve
-        // (every AES and RSA key) never matches a curveId filter.
-        all.retain(|k| k.key_shape.curve_id.map(CurveId::as_str) == Some(curve.as_str()));
-    }
-    sort.apply(&mut all, |x| (x.time_created, &x.display_name, &x.id));
-    let (page, next) = common::paginate(all, ctx)?;
+    let next = next.map(|c| c.token());
     let items: Vec<KeySummary> = page
         .iter()
         .map(|k| KeySummary {

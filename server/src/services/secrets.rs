@@ -1,7 +1,6 @@
 //! Secret management (`VaultsClient`, regional `vaults` host, `/20180608`).
 //! Models: <https://docs.oracle.com/en-us/iaas/api/#/en/secretmgmt/20180608/Secret/>.
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -10,6 +9,7 @@ use super::kms_vaults::ScheduleDeletionDetails;
 use super::secret_rotation::{RotationConfigIn, RotationFields};
 use super::{Ctx, Reply};
 use crate::domain::check_etag;
+use crate::domain::paging::Cursor;
 use crate::domain::retry::idempotent;
 use crate::domain::secret_generation::{
     BytesTemplate, GenerationContext, PassphraseTemplate, SshTemplate,
@@ -18,8 +18,8 @@ use crate::domain::secret_replication::{ReplicationConfig, ReplicationTarget};
 use crate::domain::secret_rules::{RuleInput, SecretRules};
 use crate::domain::secret_version_deletion;
 use crate::domain::secrets::{
-    self, ListCursor, ListQuery, NewContent, NewSecret, Secret as DomainSecret, SecretState,
-    SecretUpdate, SecretVersion as DomainVersion, Stage,
+    self, ListQuery, NewContent, NewSecret, Secret as DomainSecret, SecretState, SecretUpdate,
+    SecretVersion as DomainVersion, Stage,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -687,7 +687,10 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
         state,
         by_name: sort.by == 1,
         descending: sort.descending,
-        after: ctx.query("page")?.map(|t| page_cursor(&t)).transpose()?,
+        after: ctx
+            .query("page")?
+            .map(|t| Cursor::from_token(&t))
+            .transpose()?,
         limit: common::limit(ctx)?,
     };
     let now = ctx.now;
@@ -695,7 +698,7 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
         .store
         .read(move |tx| secrets::list(tx, &query, now))
         .await?;
-    let next = next.map(|c| page_token(&c));
+    let next = next.map(|c| c.token());
     let home = app.config.region.as_str();
     let items: Vec<Secret> = page
         .iter()
@@ -708,37 +711,6 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
         })
         .collect();
     Ok(Reply::json(&items)?.next_page(next))
-}
-
-/// The `opc-next-page` token of a `ListSecrets` position: opaque to
-/// clients (base64url of the sort key and the last OCID).
-fn page_token(cursor: &ListCursor) -> String {
-    let text = match cursor {
-        ListCursor::Time(t, id) => format!("t:{t}:{id}"),
-        ListCursor::Name(n, id) => format!("n:{n}:{id}"),
-    };
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
-}
-
-/// The position a `page` token names; 400 `InvalidParameter` for anything
-/// this emulator did not hand out.
-fn page_cursor(token: &str) -> Result<ListCursor, ApiError> {
-    let bad = || ApiError::invalid("The page token is not valid.");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let mut parts = text.splitn(3, ':');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some("t"), Some(t), Some(id)) if !id.is_empty() => Ok(ListCursor::Time(
-            t.parse().map_err(|_| bad())?,
-            id.to_owned(),
-        )),
-        (Some("n"), Some(n), Some(id)) if !id.is_empty() => {
-            Ok(ListCursor::Name(n.to_owned(), id.to_owned()))
-        }
-        _ => Err(bad()),
-    }
 }
 
 /// `UpdateSecret`: `PUT /20180608/secrets/{secretId}`.

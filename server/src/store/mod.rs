@@ -66,6 +66,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0004_backups.sql")),
         M::up(include_str!("migrations/0005_audit.sql")),
         M::up(include_str!("migrations/0006_secret_columns.sql")),
+        M::up(include_str!("migrations/0007_key_list_columns.sql")),
     ])
 }
 

@@ -1,0 +1,92 @@
+//! Keyset paging shared by the lists that page in SQL (`ListSecrets`,
+//! `ListKeys`): a position in the list's order is the last row's sort key
+//! and OCID, and the `opc-next-page` token that carries it is opaque to
+//! clients (base64url), as OCI's are. A page is then one index walk with a
+//! `LIMIT`, whatever the number of rows before it.
+
+use base64::Engine as _;
+
+use super::{Error, Result};
+
+/// A position in a list's order: the last row's sort key and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// By `timeCreated` (Unix nanoseconds), then id.
+    Time(i64, String),
+    /// By name (`secretName`, `displayName`), then id.
+    Name(String, String),
+}
+
+impl Cursor {
+    /// The `opc-next-page` token of this position.
+    pub fn token(&self) -> String {
+        let text = match self {
+            Cursor::Time(t, id) => format!("t:{t}:{id}"),
+            Cursor::Name(n, id) => format!("n:{id}:{n}"),
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    }
+
+    /// The position a `page` token names.
+    ///
+    /// # Errors
+    /// 400 `InvalidParameter` for anything this emulator did not hand out.
+    pub fn from_token(token: &str) -> Result<Self> {
+        let bad = || Error::InvalidParameter("The page token is not valid.".into());
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .map_err(|_| bad())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        // The OCID holds no ':'; a name may, so it comes last.
+        let mut parts = text.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("t"), Some(t), Some(id)) if !id.is_empty() => {
+                Ok(Cursor::Time(t.parse().map_err(|_| bad())?, id.to_owned()))
+            }
+            (Some("n"), Some(id), Some(n)) if !id.is_empty() => {
+                Ok(Cursor::Name(n.to_owned(), id.to_owned()))
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// The cursor's sort key and id as query parameters, checked against
+    /// the list's order (`by_name`); `(None, None)` for the first page.
+    ///
+    /// # Errors
+    /// 400 `InvalidParameter` for a cursor of the other sort order.
+    pub fn bounds(
+        after: Option<&Cursor>,
+        by_name: bool,
+    ) -> Result<(Option<rusqlite::types::Value>, Option<&str>)> {
+        match after {
+            None => Ok((None, None)),
+            Some(Cursor::Time(t, id)) if !by_name => Ok((Some((*t).into()), Some(id))),
+            Some(Cursor::Name(n, id)) if by_name => Ok((Some(n.clone().into()), Some(id))),
+            Some(_) => Err(Error::InvalidParameter(
+                "The page token belongs to another sort order.".into(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_name_the_position_they_were_made_from() {
+        for cursor in [
+            Cursor::Time(1_767_323_045_500_000_000, "ocid1.key.oc1..a".into()),
+            Cursor::Name("db:primary".into(), "ocid1.vaultsecret.oc1..b".into()),
+        ] {
+            assert_eq!(Cursor::from_token(&cursor.token()).unwrap(), cursor);
+        }
+        for bad in ["", "!!", "dDox", "eDoxOmE"] {
+            assert!(matches!(
+                Cursor::from_token(bad),
+                Err(Error::InvalidParameter(_))
+            ));
+        }
+    }
+}
