@@ -264,7 +264,9 @@ pub struct ServeConfig {
     pub audit_log: Option<PathBuf>,
     /// Most audit events kept in the store; beyond it the oldest are
     /// dropped (events older than the Audit retention period are dropped too).
-    #[arg(long, env = "OCI_EMULATOR_AUDIT_MAX_EVENTS", default_value_t = 100_000)]
+    /// An event is about 2 KB of JSON plus its index entries, so the default
+    /// (20,000) holds the trail to about 60 MB of memory.
+    #[arg(long, env = "OCI_EMULATOR_AUDIT_MAX_EVENTS", default_value_t = 20_000)]
     pub audit_max_events: u64,
     /// OCI Vault prices for `GET /_emulator/usage` (JSON, README "Audit,
     /// usage, alerts and leaks"); default: `fixtures/prices/oci-vault.json`,
@@ -304,7 +306,7 @@ impl ServeConfig {
             header_read_timeout_secs: 30,
             max_connections: None,
             audit_log: None,
-            audit_max_events: 100_000,
+            audit_max_events: 20_000,
             prices: None,
             alerts_config: None,
             token_ttl_seconds: 1200,

@@ -97,8 +97,7 @@ fn open_append(path: &Path) -> anyhow::Result<(PathBuf, std::fs::File)> {
 /// Stores `rows` and appends them to the file; a failure is logged (with
 /// no event content) and the writer goes on.
 fn write(store: &Store, rows: &[Row], cap: u64, out: Option<&mut (PathBuf, std::fs::File)>) {
-    let batch = rows.to_vec();
-    if let Err(e) = store.blocking_write(move |tx| audit::insert(tx, &batch, cap)) {
+    if let Err(e) = store.blocking_write(|tx| audit::insert(tx, rows, cap)) {
         tracing::error!(error = %e, events = rows.len(), "storing audit events failed");
     }
     if let Some((path, file)) = out {
