@@ -883,6 +883,51 @@ pub fn versions(tx: &Connection, key_id: &str, now: OffsetDateTime) -> Result<Ve
     Ok(versions.into_iter().map(|v| v.settle(now)).collect())
 }
 
+/// One page of a key's versions settled at `now`, in creation order
+/// (`descending`: newest first), after the version created `after`-th
+/// (the cursor's number is the row's creation sequence), at most `limit`
+/// (`None`: all), and the cursor after the page when more follow
+/// (`ListKeyVersions`). A walk of `key_versions_key` with a `LIMIT`.
+///
+/// # Errors
+/// A store failure only.
+pub fn versions_page(
+    tx: &Connection,
+    key_id: &str,
+    now: OffsetDateTime,
+    descending: bool,
+    after: Option<u64>,
+    limit: Option<usize>,
+) -> Result<(Vec<KeyVersion>, Option<Cursor>)> {
+    let sql = if descending {
+        "SELECT doc, seq FROM key_versions WHERE key_id = ?1 AND (?2 IS NULL OR seq < ?2)
+         ORDER BY seq DESC LIMIT ?3"
+    } else {
+        "SELECT doc, seq FROM key_versions WHERE key_id = ?1 AND (?2 IS NULL OR seq > ?2)
+         ORDER BY seq LIMIT ?3"
+    };
+    let after = after.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let fetch = limit.map_or(-1, |l| l as i64 + 1);
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![key_id, after, fetch], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
+    let mut page = Vec::new();
+    for row in rows {
+        let (doc, seq) = row?;
+        page.push((serde_json::from_str::<KeyVersion>(&doc)?, seq));
+    }
+    let next = match limit {
+        Some(l) if page.len() > l => {
+            page.truncate(l);
+            page.last()
+                .map(|(_, seq)| Cursor::Version(u64::try_from(*seq).unwrap_or(0)))
+        }
+        _ => None,
+    };
+    Ok((page.into_iter().map(|(v, _)| v.settle(now)).collect(), next))
+}
+
 /// The key version a crypto call uses: `version_id` when given (it must be
 /// a version of `key`, else 400 `InvalidParameter`), else the current one.
 /// The key must be `ENABLED` and the version too, settled at `now`: a

@@ -15,6 +15,8 @@ pub enum Cursor {
     Time(i64, String),
     /// By name (`secretName`, `displayName`), then id.
     Name(String, String),
+    /// By version number (version lists, within one secret).
+    Version(u64),
 }
 
 impl Cursor {
@@ -23,6 +25,7 @@ impl Cursor {
         let text = match self {
             Cursor::Time(t, id) => format!("t:{t}:{id}"),
             Cursor::Name(n, id) => format!("n:{id}:{n}"),
+            Cursor::Version(n) => format!("v:{n}:"),
         };
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
     }
@@ -46,6 +49,7 @@ impl Cursor {
             (Some("n"), Some(id), Some(n)) if !id.is_empty() => {
                 Ok(Cursor::Name(n.to_owned(), id.to_owned()))
             }
+            (Some("v"), Some(n), Some("")) => Ok(Cursor::Version(n.parse().map_err(|_| bad())?)),
             _ => Err(bad()),
         }
     }
@@ -68,6 +72,21 @@ impl Cursor {
             )),
         }
     }
+
+    /// The version number a version list's page starts after; `None` for
+    /// the first page.
+    ///
+    /// # Errors
+    /// 400 `InvalidParameter` for a cursor of another list.
+    pub fn version(after: Option<&Cursor>) -> Result<Option<u64>> {
+        match after {
+            None => Ok(None),
+            Some(Cursor::Version(n)) => Ok(Some(*n)),
+            Some(_) => Err(Error::InvalidParameter(
+                "The page token belongs to another list.".into(),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +98,7 @@ mod tests {
         for cursor in [
             Cursor::Time(1_767_323_045_500_000_000, "ocid1.key.oc1..a".into()),
             Cursor::Name("db:primary".into(), "ocid1.vaultsecret.oc1..b".into()),
+            Cursor::Version(2000),
         ] {
             assert_eq!(Cursor::from_token(&cursor.token()).unwrap(), cursor);
         }

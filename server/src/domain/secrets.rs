@@ -855,6 +855,48 @@ pub fn visible_versions(
     Ok(all)
 }
 
+/// One page of the versions reads show at `now` (deleted ones left out),
+/// in version order (`descending`: newest first), after version `after`,
+/// at most `limit` (`None`: all), and the cursor after the page when more
+/// follow (`ListSecretVersions`, `ListSecretBundleVersions`). A walk of
+/// the primary key with a `LIMIT`: a page costs the same at 10 versions
+/// and at 2,000.
+///
+/// # Errors
+/// A store failure only.
+pub fn versions_page(
+    tx: &Connection,
+    secret_id: &str,
+    now: OffsetDateTime,
+    descending: bool,
+    after: Option<u64>,
+    limit: Option<usize>,
+) -> Result<(Vec<SecretVersion>, Option<Cursor>)> {
+    let sql = if descending {
+        "SELECT doc FROM secret_versions
+         WHERE secret_id = ?1 AND (deletion_ns IS NULL OR deletion_ns > ?2)
+           AND (?3 IS NULL OR version_number < ?3)
+         ORDER BY version_number DESC LIMIT ?4"
+    } else {
+        "SELECT doc FROM secret_versions
+         WHERE secret_id = ?1 AND (deletion_ns IS NULL OR deletion_ns > ?2)
+           AND (?3 IS NULL OR version_number > ?3)
+         ORDER BY version_number LIMIT ?4"
+    };
+    let after = after.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let fetch = limit.map_or(-1, |l| l as i64 + 1);
+    let mut page: Vec<SecretVersion> =
+        store::query_docs(tx, sql, params![secret_id, unix_ns(now), after, fetch])?;
+    let next = match limit {
+        Some(l) if page.len() > l => {
+            page.truncate(l);
+            page.last().map(|v| Cursor::Version(v.version_number))
+        }
+        _ => None,
+    };
+    Ok((page, next))
+}
+
 /// One version by number as reads see it at `now`; 404 when absent or
 /// deleted.
 pub fn visible_version(

@@ -179,6 +179,18 @@ pub fn paginate<T>(items: Vec<T>, ctx: &Ctx<'_>) -> Result<(Vec<T>, Option<Strin
     Ok((page, next))
 }
 
+/// The `page` query parameter of a list that pages in SQL: the position
+/// its token names (`domain::paging`), `None` for the first page.
+///
+/// # Errors
+/// 400 `InvalidParameter` for a token this emulator did not hand out.
+pub fn page(ctx: &Ctx<'_>) -> Result<Option<crate::domain::paging::Cursor>, ApiError> {
+    Ok(ctx
+        .query("page")?
+        .map(|t| crate::domain::paging::Cursor::from_token(&t))
+        .transpose()?)
+}
+
 /// The `limit` query parameter: 1 to [`MAX_LIMIT`], `None` when absent;
 /// 400 `InvalidParameter` otherwise.
 pub fn limit(ctx: &Ctx<'_>) -> Result<Option<usize>, ApiError> {

@@ -459,10 +459,7 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError>
         curve_id: curve,
         by_name: sort.by == 1,
         descending: sort.descending,
-        after: ctx
-            .query("page")?
-            .map(|t| Cursor::from_token(&t))
-            .transpose()?,
+        after: common::page(ctx)?,
         limit: common::limit(ctx)?,
     };
     let now = ctx.now;
@@ -625,15 +622,14 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, A
     // keeps creation order (ascending by default, as for names).
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
     let (id, now) = (ctx.target.key()?.id.clone(), ctx.now);
-    let mut all = app
+    let after = Cursor::version(common::page(ctx)?.as_ref())?;
+    let (descending, limit) = (sort.descending, common::limit(ctx)?);
+    // Creation order; ties in time keep it.
+    let (page, next) = app
         .store
-        .read(move |tx| keys::versions(tx, &id, now))
+        .read(move |tx| keys::versions_page(tx, &id, now, descending, after, limit))
         .await?;
-    // `versions` is oldest first; ties in time keep creation order.
-    if sort.descending {
-        all.reverse();
-    }
-    let (page, next) = common::paginate(all, ctx)?;
+    let next = next.map(|c| c.token());
     let items: Vec<KeyVersion> = page
         .iter()
         .map(|v| KeyVersion::from(v).at(ctx, &v.etag()))

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use super::common::{self, ser_opt_time, ser_time};
 use super::{Ctx, Reply};
 use crate::crypto::B64;
+use crate::domain::paging::Cursor;
 use crate::domain::secrets::{self, BundleSource, Selector, Stage};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -158,14 +159,13 @@ pub async fn list_secret_bundle_versions(app: &AppState, ctx: &Ctx<'_>) -> Resul
         return Err(ApiError::not_found());
     }
     let (id, now) = (secret.id.clone(), ctx.now);
-    let mut all = app
+    let after = Cursor::version(common::page(ctx)?.as_ref())?;
+    let (descending, limit) = (sort.descending, common::limit(ctx)?);
+    let (page, next) = app
         .store
-        .read(move |tx| secrets::visible_versions(tx, &id, now))
+        .read(move |tx| secrets::versions_page(tx, &id, now, descending, after, limit))
         .await?;
-    if sort.descending {
-        all.reverse();
-    }
-    let (page, next) = common::paginate(all, ctx)?;
+    let next = next.map(|c| c.token());
     let items: Vec<SecretBundleVersionSummary> = page
         .iter()
         .map(|v| SecretBundleVersionSummary {

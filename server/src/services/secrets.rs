@@ -687,10 +687,7 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
         state,
         by_name: sort.by == 1,
         descending: sort.descending,
-        after: ctx
-            .query("page")?
-            .map(|t| Cursor::from_token(&t))
-            .transpose()?,
+        after: common::page(ctx)?,
         limit: common::limit(ctx)?,
     };
     let now = ctx.now;
@@ -819,14 +816,13 @@ pub async fn update_secret(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiEr
 pub async fn list_secret_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let sort = common::sort(ctx, &["VERSION_NUMBER"])?;
     let (id, now) = (ctx.target.secret()?.id.clone(), ctx.now);
-    let mut all = app
+    let after = Cursor::version(common::page(ctx)?.as_ref())?;
+    let (descending, limit) = (sort.descending, common::limit(ctx)?);
+    let (page, next) = app
         .store
-        .read(move |tx| secrets::visible_versions(tx, &id, now))
+        .read(move |tx| secrets::versions_page(tx, &id, now, descending, after, limit))
         .await?;
-    if sort.descending {
-        all.reverse();
-    }
-    let (page, next) = common::paginate(all, ctx)?;
+    let next = next.map(|c| c.token());
     let items: Vec<SecretVersion> = page.iter().map(|v| SecretVersion::new(v, true)).collect();
     Ok(Reply::json(&items)?.next_page(next))
 }

@@ -12,3 +12,4 @@ CREATE INDEX keys_by_name ON keys (vault_id, compartment_id, display_name, id);
 -- A ListEvents page walks a compartment's events in sequence order from
 -- the page token's position instead of sorting its whole time window.
 CREATE INDEX audit_events_compartment_seq ON audit_events (compartment_id, seq);
+DROP INDEX audit_events_compartment_time;
