@@ -4,16 +4,19 @@ and hands this script the venv with the real `oci` SDK).
     python bench/bench.py --emulator BIN --bare BIN [--quick] [--out FILE]
     python bench/bench.py soak --emulator BIN [--quick]
 
-`run` (the default) measures, in one process tree and one interleaved run:
-start-to-healthy; RSS idle, with N secrets and after listing all of them;
-bare axum, signed GetSecretBundle and Encrypt (1 KiB) throughput with wrk at
-32 connections (rounds alternate bare / GetSecretBundle / Encrypt, medians
-taken); GetSecretBundle latency at 1 connection; server CPU per request
-(utime+stime of /proc/<pid>/stat around a run, divided by its requests);
-the first ListSecrets page of 50 at 1k/10k/100k secrets (client and
-server side); UpdateSecret on secrets with 10 and 2,000 versions; and
-GetSecretBundle latency while 4 clients page through every secret. It
-prints the issue's table and writes it, with every raw figure, as JSON.
+`run` (the default) measures, in one run: start-to-healthy and idle RSS
+(fresh processes); then, with bare axum and one emulator side by side,
+bare axum, signed GetSecretBundle and Encrypt (1 KiB) throughput with wrk
+at 32 connections (rounds alternate bare / GetSecretBundle / Encrypt,
+medians taken), server CPU per request (utime+stime of /proc/<pid>/stat
+around a run, divided by its requests) and GetSecretBundle latency at 1
+connection; then, on a fresh emulator (so its memory is the secrets' and
+not the audit trail the throughput runs filled): UpdateSecret on secrets
+with 10 and 2,000 versions, the first ListSecrets page of 50 at
+1k/10k/100k secrets (client and server side), RSS with 100k secrets,
+GetSecretBundle latency while 4 clients page through every secret, and RSS
+after listing them all. It prints the issue's table and writes it, with
+every raw figure, as JSON.
 
 `soak` runs 60 s of mixed reads, writes and lists at 32 connections,
 samples the emulator's RSS every second, and says whether the samples of
@@ -75,7 +78,7 @@ class Profile:
         self.sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000]
         self.samples = 15 if quick else 40
         self.versions = [10, 2_000]
-        self.under_load_samples = 10 if quick else 20
+        self.under_load_samples = 50 if quick else 200
         # Each UpdateSecret adds a version in use; OCI allows 30 in use.
         self.update_samples = 15 if quick else 25
 
@@ -577,6 +580,13 @@ def under_paging(prof, fixture):
 
 # ------------------------------------------------------------------- report
 
+def rustc_count():
+    """How many rustc processes run on the machine now (another build
+    competing for the cores skews every figure)."""
+    out = subprocess.run(["pgrep", "-c", "rustc"], capture_output=True, text=True).stdout.strip()
+    return int(out or 0)
+
+
 def machine():
     model = ""
     try:
@@ -584,9 +594,8 @@ def machine():
             model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
     except OSError:
         pass
-    compiling = subprocess.run(["pgrep", "-c", "rustc"], capture_output=True, text=True).stdout.strip()
     return {"cpus": os.cpu_count(), "cpu_model": model, "kernel": platform.release(),
-            "rustc_processes_at_start": int(compiling or 0)}
+            "rustc_processes_at_start": rustc_count(), "load_average_at_start": os.getloadavg()}
 
 
 def table(r, prof):
@@ -629,6 +638,8 @@ def table(r, prof):
         ("start to healthy (median of {})".format(r["startup"]["starts"]), "-",
          "{:.1f} ms".format(r["startup"]["start_to_healthy_ms_median"]), "-", None),
         ("RSS idle", "-", "{:.1f} MiB".format(r["startup"]["idle_rss_mib_median"]), "-", None),
+        ("RSS after the throughput runs (audit trail full)", "-",
+         "{:.0f} MiB".format(mem["after_throughput_mib"]), "-", None),
     ]
     return rows
 
@@ -658,6 +669,10 @@ def run(args):
     print("==> start to healthy ({} starts)".format(prof.starts), flush=True)
     result["startup"] = startup(args.emulator, work, prof.starts)
 
+    # Throughput on an emulator holding only the fixture; sizes on a fresh
+    # one, so its RSS is the secrets' and not the audit trail the
+    # throughput runs filled (one event per request, up to
+    # --audit-max-events, 100,000 by default).
     emu = start_emulator(args.emulator, work)
     bare = start_bare(args.bare, work)
     try:
@@ -667,9 +682,15 @@ def run(args):
         result["memory"] = {"idle_mib": rss_mib(emu.pid)}
         print("==> throughput (wrk, {} s a run, {} round(s))".format(prof.seconds, prof.rounds), flush=True)
         result["throughput"] = throughput(prof, fixture, bare, work)
+        result["memory"]["after_throughput_mib"] = rss_mib(emu.pid)
+    finally:
+        emu.stop()
         bare.stop()
 
-        print("==> UpdateSecret at 10 and 2,000 versions", flush=True)
+    emu = start_emulator(args.emulator, work, "emulator-sizes")
+    try:
+        print("==> a fresh emulator: fixture, UpdateSecret at 10 and 2,000 versions", flush=True)
+        fixture = Fixture(emu)
         result["update"] = {}
         for total in prof.versions:
             secret = with_versions(fixture, total)
@@ -691,8 +712,9 @@ def run(args):
         result["memory"]["after_listing_mib"] = rss_mib(emu.pid)
     finally:
         emu.stop()
-        bare.stop()
     result["total_seconds"] = time.perf_counter() - started
+    result["machine"]["rustc_processes_at_end"] = rustc_count()
+    result["machine"]["load_average_at_end"] = os.getloadavg()
     rows = table(result, prof)
     result["table"] = [{"figure": a, "bare_axum": b, "emulator": c, "goal": d, "met": m} for a, b, c, d, m in rows]
     print()
@@ -700,7 +722,10 @@ def run(args):
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print("\nwritten to {} ({:.0f} s; logs in {})".format(out, result["total_seconds"], work))
+    m = result["machine"]
+    print("\nwritten to {} ({:.0f} s; logs in {}); rustc processes at start/end: {}/{}, load {:.1f}/{:.1f}".format(
+        out, result["total_seconds"], work, m["rustc_processes_at_start"], m["rustc_processes_at_end"],
+        m["load_average_at_start"][0], m["load_average_at_end"][0]))
 
 
 def soak(args):
