@@ -777,6 +777,10 @@ def soak(args):
         result["requests"], result["rps"], result["bad_status"], result["errors"] - result["bad_status"]))
     print("last {} s: min {:.1f} MiB, max {:.1f} MiB, spread {:.1f} % -> {}".format(
         settled, min(tail), max(tail), spread, "flat (within 10 %)" if spread <= 10 else "NOT flat (over 10 %)"))
+    settled_from = next(n for n in range(len(samples))
+                        if max(samples[n:]) <= min(samples[n:]) * 1.01)
+    print("within 1 % from second {} to the end ({:.1f} to {:.1f} MiB)".format(
+        settled_from + 1, min(samples[settled_from:]), max(samples[settled_from:])))
     print("(every request stores one audit event, up to --audit-max-events, 100,000 by default: RSS grows "
           "until that many requests were answered, {:.0f} s at this rate)".format(100_000 / max(1, result["rps"])))
 
