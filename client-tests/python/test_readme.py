@@ -42,6 +42,8 @@ SKIP = {
         "starts a server in the foreground on :4585; this test starts the same binary itself",
     "scripts/test.sh":
         "runs every test, this one included",
+    "bench/run --quick":
+        "builds, then loads the machine for minutes (a measurement, not a test); test_bench.py runs `bench/run --help`",
     "mkdir /tmp/vault-go && cd /tmp/vault-go":
         "Go: `go mod tidy` fetches and compiles the Go SDK (minutes on two shared cores); "
         "client-tests/go runs the same calls",

@@ -4,81 +4,35 @@
 //! signed). Rows beyond the first are copies written straight to the store,
 //! so setting up 100,000 secrets takes seconds, not an API call each.
 //!
+//! Populations made the same way serve the store alone: a point read by OCID and a
+//! page read of 50, without the router.
+//!
 //! `cargo bench -p oci-vault-emulator --bench store`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use oci_vault_emulator::domain::secrets::{self, NewContent, Secret, SecretUpdate, Stage};
+use oci_vault_emulator::domain::secrets::{
+    self, ListQuery, NewContent, Secret, SecretUpdate, Stage,
+};
 use oci_vault_emulator::domain::Error;
 use oci_vault_emulator::state::AppState;
-use oci_vault_emulator::ServeConfig;
-use serde_json::{json, Value};
 use std::hint::black_box;
 use tower::ServiceExt as _;
 
-#[path = "../tests/support/mod.rs"]
 mod support;
-
-const APPS: &str =
-    "ocid1.compartment.oc1..aaaaaaaaemulatorapps000000000000000000000000000000000000001";
-const HOST: &str = "emulator.test:9999";
-
-async fn call(
-    app: &AppState,
-    signer: &support::Signer,
-    method: &str,
-    target: &str,
-    body: Value,
-) -> Value {
-    let request = support::signed_request(
-        Some(signer),
-        method,
-        target,
-        HOST,
-        body.to_string().into_bytes(),
-    );
-    let response = oci_vault_emulator::http::router(app.clone())
-        .oneshot(request)
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{method} {target}: {}",
-        response.status()
-    );
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-}
+use support::{signing, APPS, HOST};
 
 /// A fresh emulator with one secret (one version): (state, the secret).
-async fn one_secret(signer: &support::Signer) -> (AppState, Secret) {
-    let app = AppState::new(ServeConfig::for_tests("127.0.0.1:0".parse().unwrap())).unwrap();
-    let vault = call(
-        &app,
-        signer,
-        "POST",
-        "/20180608/vaults",
-        json!({"compartmentId": APPS, "displayName": "bench", "vaultType": "DEFAULT"}),
-    )
-    .await;
-    let mgmt = vault["managementEndpoint"]
-        .as_str()
-        .unwrap()
-        .replace(&format!("http://{HOST}"), "");
-    let key = call(&app, signer, "POST", &format!("{mgmt}/20180608/keys"),
-        json!({"compartmentId": APPS, "displayName": "k", "keyShape": {"algorithm": "AES", "length": 32}})).await;
-    let secret = call(&app, signer, "POST", "/20180608/secrets",
-        json!({"compartmentId": APPS, "vaultId": vault["id"], "keyId": key["id"], "secretName": "bench-0",
-               "secretContent": {"contentType": "BASE64", "content": "aHVudGVyMg=="}})).await;
-    let id = secret["id"].as_str().unwrap().to_owned();
-    let now = app.clock.now();
-    let stored = app
+async fn one_secret(signer: &signing::Signer) -> (AppState, Secret) {
+    let f = support::fixture(signer).await;
+    let id = f.secret["id"].as_str().unwrap().to_owned();
+    let now = f.app.clock.now();
+    let stored = f
+        .app
         .store
         .read(|tx| secrets::get(tx, &id, now))
         .await
         .unwrap();
-    (app, stored)
+    (f.app, stored)
 }
 
 /// Gives `secret` `total` versions: copies of version 1, deleted long ago
@@ -111,7 +65,7 @@ fn update_secret(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let signer = support::admin();
+    let signer = signing::admin();
     let mut group = c.benchmark_group("UpdateSecret, new content");
     for versions in [10u64, 2_000] {
         let (app, secret) = runtime.block_on(one_secret(&signer));
@@ -168,7 +122,7 @@ fn list_secrets_page(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let signer = support::admin();
+    let signer = signing::admin();
     let mut group = c.benchmark_group("ListSecrets, first page of 50, whole router");
     group.sample_size(20);
     for total in [1_000usize, 100_000] {
@@ -178,7 +132,7 @@ fn list_secrets_page(c: &mut Criterion) {
         let path = format!("/20180608/secrets?compartmentId={APPS}&limit=50");
         group.bench_with_input(BenchmarkId::from_parameter(total), &total, |b, _| {
             b.to_async(&runtime).iter_batched(
-                || support::signed_request(Some(&signer), "GET", &path, HOST, Vec::new()),
+                || signing::signed_request(Some(&signer), "GET", &path, HOST, Vec::new()),
                 |request| {
                     let router = router.clone();
                     async move {
@@ -198,5 +152,54 @@ fn list_secrets_page(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, update_secret, list_secrets_page);
+/// The store alone, no router: one secret read by OCID (`secrets::get`,
+/// a primary-key lookup and the document's decode) and one page of 50
+/// (`secrets::list`, the first page by `timeCreated`), in a compartment
+/// of 1,000 and of 100,000 secrets.
+fn store_reads(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let signer = signing::admin();
+    let mut group = c.benchmark_group("store read");
+    for total in [1_000usize, 100_000] {
+        let (app, secret) = runtime.block_on(one_secret(&signer));
+        with_secrets(&app, &secret, total);
+        let id = secret.id.clone();
+        group.bench_with_input(BenchmarkId::new("point", total), &total, |b, _| {
+            b.iter(|| {
+                let now = app.clock.now();
+                let found = runtime
+                    .block_on(app.store.read(|tx| secrets::get(tx, black_box(&id), now)))
+                    .unwrap();
+                black_box(found)
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("page of 50", total), &total, |b, _| {
+            b.iter(|| {
+                let now = app.clock.now();
+                let query = ListQuery {
+                    compartment_id: APPS.to_owned(),
+                    region: None,
+                    name: None,
+                    vault_id: None,
+                    state: None,
+                    by_name: false,
+                    descending: false,
+                    after: None,
+                    limit: Some(50),
+                };
+                let (page, next) = runtime
+                    .block_on(app.store.read(|tx| secrets::list(tx, &query, now)))
+                    .unwrap();
+                assert_eq!((page.len(), next.is_some()), (50, true));
+                black_box(page)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, update_secret, list_secrets_page, store_reads);
 criterion_main!(benches);
