@@ -120,6 +120,7 @@ fn policy_evaluation(c: &mut Criterion) {
             },
         }],
         variables: Vec::new(),
+        time: time::OffsetDateTime::now_utc(),
     };
     assert_eq!(engine.first_denied(&request), None);
     c.bench_function("IAM decision, 100 policies, the last grants", |b| {

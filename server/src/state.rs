@@ -51,9 +51,10 @@ pub struct Inner {
     pub prices: crate::audit::usage::Prices,
     /// The alert detectors (`--alerts-config`) and their alerts.
     pub alerts: crate::audit::alerts::Alerts,
-    /// The auth service: token key, instance-principal PKI (made at start;
-    /// kept in `--data-dir` when there is one, mode 0600).
-    pub authority: crate::auth::Authority,
+    /// The auth service: token key, instance-principal PKI (read from or
+    /// made and kept in `--data-dir`, mode 0600, before serving; without
+    /// one, made on a thread while the emulator already serves).
+    pub authority: crate::auth::AuthorityCell,
 }
 
 impl std::ops::Deref for AppState {
@@ -113,7 +114,16 @@ impl AppState {
             }
             None => crate::audit::alerts::AlertConfig::default(),
         };
-        let authority = authority_in(config.data_dir.as_deref(), config.token_ttl_seconds)?;
+        let authority = match config.data_dir.as_deref() {
+            Some(dir) => crate::auth::AuthorityCell::ready(authority_in(
+                Some(dir),
+                config.token_ttl_seconds,
+            )?),
+            None => {
+                let ttl = config.token_ttl_seconds;
+                crate::auth::AuthorityCell::in_background(move || authority_in(None, ttl))?
+            }
+        };
         let seeds = match &config.seed {
             Some(path) => load_seeds(path)?,
             None => Vec::new(),

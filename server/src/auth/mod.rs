@@ -42,6 +42,59 @@ impl KeyStore for Tenancy {
 /// session tokens refresh up to a day).
 pub const MAX_TTL_SECONDS: i64 = 86_400;
 
+/// The auth service, ready now or being made on a thread of its own.
+///
+/// Its three RSA-2048 keys (token signing, CA, intermediate) took most of
+/// the time from start to healthy; without `--data-dir` they are generated
+/// after the listener is up. API-key requests never wait for them; the
+/// first request that needs them (an `ST$` token, the instance-principal
+/// endpoints) waits until they exist. Dereferences to the [`Authority`].
+#[derive(Debug, Clone)]
+pub struct AuthorityCell(std::sync::Arc<std::sync::OnceLock<Authority>>);
+
+impl AuthorityCell {
+    /// An authority that is ready.
+    pub fn ready(authority: Authority) -> Self {
+        let cell = std::sync::OnceLock::new();
+        let _ = cell.set(authority);
+        Self(std::sync::Arc::new(cell))
+    }
+
+    /// An authority `make` builds on a new thread. Should `make` fail (the
+    /// system's RSA key generation failing), the process logs why and
+    /// exits 1: every later token request would otherwise wait forever.
+    ///
+    /// # Errors
+    /// The thread cannot be started.
+    pub fn in_background(
+        make: impl FnOnce() -> anyhow::Result<Authority> + Send + 'static,
+    ) -> anyhow::Result<Self> {
+        let cell = std::sync::Arc::new(std::sync::OnceLock::new());
+        let filled = cell.clone();
+        std::thread::Builder::new()
+            .name("auth-keys".into())
+            .spawn(move || match make() {
+                Ok(authority) => {
+                    let _ = filled.set(authority);
+                }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "cannot make the auth keys; stopping");
+                    std::process::exit(1);
+                }
+            })?;
+        Ok(Self(cell))
+    }
+}
+
+impl std::ops::Deref for AuthorityCell {
+    type Target = Authority;
+
+    /// Waits, the first time, until the keys exist.
+    fn deref(&self) -> &Authority {
+        self.0.wait()
+    }
+}
+
 /// The emulator's auth service: the key its tokens are signed with, the
 /// instance-principal PKI, and the lifetime of instance-principal tokens.
 #[derive(Debug)]
@@ -326,7 +379,7 @@ fn principal_of(tenancy: &Tenancy, claims: &Map<String, Value>) -> Result<Princi
 #[allow(clippy::too_many_arguments)]
 pub fn authenticate(
     tenancy: &Tenancy,
-    authority: &Authority,
+    authority: &AuthorityCell,
     method: &Method,
     path_and_query: &str,
     headers: &HeaderMap,
