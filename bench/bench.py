@@ -672,7 +672,7 @@ def run(args):
     # Throughput on an emulator holding only the fixture; sizes on a fresh
     # one, so its RSS is the secrets' and not the audit trail the
     # throughput runs filled (one event per request, up to
-    # --audit-max-events, 100,000 by default).
+    # --audit-max-events, 20,000 by default).
     emu = start_emulator(args.emulator, work)
     bare = start_bare(args.bare, work)
     try:
@@ -781,8 +781,8 @@ def soak(args):
                         if max(samples[n:]) <= min(samples[n:]) * 1.01)
     print("within 1 % from second {} to the end ({:.1f} to {:.1f} MiB)".format(
         settled_from + 1, min(samples[settled_from:]), max(samples[settled_from:])))
-    print("(every request stores one audit event, up to --audit-max-events, 100,000 by default: RSS grows "
-          "until that many requests were answered, {:.0f} s at this rate)".format(100_000 / max(1, result["rps"])))
+    print("(every request stores one audit event, up to --audit-max-events, 20,000 by default: RSS grows "
+          "until that many requests were answered, {:.0f} s at this rate)".format(20_000 / max(1, result["rps"])))
 
 
 def git_describe():

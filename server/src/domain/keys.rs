@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::paging::Cursor;
+use super::paging::{self, Cursor};
 use super::vaults::Vault;
 use super::{check_etag, deletion_time, ensure_fresh, new_etag, Error, Result, Tags};
 use crate::crypto::asymmetric::{self, Curve, Kind};
@@ -695,7 +695,7 @@ pub fn list(
 ) -> Result<(Vec<Key>, Option<Cursor>)> {
     let sql = list_sql(q.by_name, q.descending);
     let (after_key, after_id) = Cursor::bounds(q.after.as_ref(), q.by_name)?;
-    let limit = q.limit.map_or(-1, |l| l as i64 + 1);
+    let limit = paging::fetch_limit(q.limit);
     let length = q.length.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
     let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt.query_map(
@@ -717,19 +717,13 @@ pub fn list(
         let (doc, created_ns) = row?;
         page.push((serde_json::from_str::<Key>(&doc)?, created_ns));
     }
-    let next = match q.limit {
-        Some(l) if page.len() > l => {
-            page.truncate(l);
-            page.last().map(|(k, created_ns)| {
-                if q.by_name {
-                    Cursor::Name(k.display_name.clone(), k.id.clone())
-                } else {
-                    Cursor::Time(*created_ns, k.id.clone())
-                }
-            })
+    let next = paging::cut(&mut page, q.limit, |(k, created_ns)| {
+        if q.by_name {
+            Cursor::Name(k.display_name.clone(), k.id.clone())
+        } else {
+            Cursor::Time(*created_ns, k.id.clone())
         }
-        _ => None,
-    };
+    });
     Ok((page.into_iter().map(|(k, _)| k.settle(now)).collect(), next))
 }
 
@@ -907,7 +901,7 @@ pub fn versions_page(
          ORDER BY seq LIMIT ?3"
     };
     let after = after.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-    let fetch = limit.map_or(-1, |l| l as i64 + 1);
+    let fetch = paging::fetch_limit(limit);
     let mut stmt = tx.prepare_cached(sql)?;
     let rows = stmt.query_map(params![key_id, after, fetch], |row| {
         Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
@@ -917,14 +911,9 @@ pub fn versions_page(
         let (doc, seq) = row?;
         page.push((serde_json::from_str::<KeyVersion>(&doc)?, seq));
     }
-    let next = match limit {
-        Some(l) if page.len() > l => {
-            page.truncate(l);
-            page.last()
-                .map(|(_, seq)| Cursor::Version(u64::try_from(*seq).unwrap_or(0)))
-        }
-        _ => None,
-    };
+    let next = paging::cut(&mut page, limit, |(_, seq)| {
+        Cursor::Version(u64::try_from(*seq).unwrap_or(0))
+    });
     Ok((page.into_iter().map(|(v, _)| v.settle(now)).collect(), next))
 }
 

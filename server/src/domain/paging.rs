@@ -89,6 +89,30 @@ impl Cursor {
     }
 }
 
+/// `LIMIT` for a page of `limit` rows: one more, so [`cut`] knows whether
+/// another page follows; -1 (no limit) for `None`.
+pub fn fetch_limit(limit: Option<usize>) -> i64 {
+    limit.map_or(-1, |l| {
+        i64::try_from(l).map_or(i64::MAX, |l| l.saturating_add(1))
+    })
+}
+
+/// Cuts rows fetched with [`fetch_limit`] to `limit` and, when the extra
+/// row was there, answers the position after the page's last row.
+pub fn cut<T>(
+    page: &mut Vec<T>,
+    limit: Option<usize>,
+    cursor_of: impl Fn(&T) -> Cursor,
+) -> Option<Cursor> {
+    match limit {
+        Some(l) if page.len() > l => {
+            page.truncate(l);
+            page.last().map(cursor_of)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::keys::{self, Key, KeyVersion};
-use super::paging::Cursor;
+use super::paging::{self, Cursor};
 use super::rotation_config::{Rotation, RotationConfig};
 use super::secret_generation::GenerationContext;
 use super::secret_replication::{self, ReplicationConfig};
@@ -772,7 +772,7 @@ pub fn list(
 ) -> Result<(Vec<Listed>, Option<Cursor>)> {
     let (after_key, after_id) = Cursor::bounds(q.after.as_ref(), q.by_name)?;
     let [own, replicas] = list_sql(q.by_name, q.descending);
-    let limit = q.limit.map_or(-1, |l| l as i64 + 1);
+    let limit = paging::fetch_limit(q.limit);
     let args = params![
         q.compartment_id,
         q.region.as_deref().unwrap_or(""),
@@ -819,19 +819,13 @@ pub fn list(
             ord
         }
     });
-    let next = match q.limit {
-        Some(l) if page.len() > l => {
-            page.truncate(l);
-            page.last().map(|(s, _)| {
-                if q.by_name {
-                    Cursor::Name(s.secret_name.clone(), s.id.clone())
-                } else {
-                    Cursor::Time(unix_ns(s.time_created), s.id.clone())
-                }
-            })
+    let next = paging::cut(&mut page, q.limit, |(s, _)| {
+        if q.by_name {
+            Cursor::Name(s.secret_name.clone(), s.id.clone())
+        } else {
+            Cursor::Time(unix_ns(s.time_created), s.id.clone())
         }
-        _ => None,
-    };
+    });
     Ok((page, next))
 }
 
@@ -884,16 +878,10 @@ pub fn versions_page(
          ORDER BY version_number LIMIT ?4"
     };
     let after = after.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-    let fetch = limit.map_or(-1, |l| l as i64 + 1);
+    let fetch = paging::fetch_limit(limit);
     let mut page: Vec<SecretVersion> =
         store::query_docs(tx, sql, params![secret_id, unix_ns(now), after, fetch])?;
-    let next = match limit {
-        Some(l) if page.len() > l => {
-            page.truncate(l);
-            page.last().map(|v| Cursor::Version(v.version_number))
-        }
-        _ => None,
-    };
+    let next = paging::cut(&mut page, limit, |v| Cursor::Version(v.version_number));
     Ok((page, next))
 }
 

@@ -27,3 +27,4 @@ pub mod policies;
 pub mod policy;
 pub mod tenancy;
 pub mod time_conditions;
+pub mod value;

@@ -37,6 +37,8 @@
 
 use std::fmt;
 
+pub use super::value::Value;
+
 use super::time_conditions::{
     parse_field, parse_stamp, parse_time_of_day, Field, Stamp, TimeCondition, TimeOfDay, TimeTest,
     TimeVariable,
@@ -147,17 +149,6 @@ pub enum Condition {
     Any(Vec<Condition>),
     /// `all {…}`: every one must hold.
     All(Vec<Condition>),
-}
-
-/// The right-hand side of a comparison.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    /// `'text'`: a literal, even when it contains `*`.
-    Quoted(String),
-    /// `/db-*/`: `*` matches any run of characters.
-    Pattern(String),
-    /// A bare word (OCIDs are usually written so).
-    Word(String),
 }
 
 /// A syntax error: a message and the 1-based column it refers to.
@@ -780,16 +771,6 @@ impl fmt::Display for Location {
                 }
                 Ok(())
             }
-        }
-    }
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Quoted(text) => write!(f, "'{text}'"),
-            Value::Pattern(text) => write!(f, "/{text}/"),
-            Value::Word(text) => f.write_str(text),
         }
     }
 }

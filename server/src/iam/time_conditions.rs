@@ -27,7 +27,7 @@ use std::fmt;
 
 use time::{Date, Month, OffsetDateTime, Time};
 
-use super::policy::Value;
+use super::value::Value;
 
 /// One of the five time variables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
