@@ -44,6 +44,32 @@ def test_a_token_of_another_order_or_list_is_refused(mgmt_client, vault, make_ke
                          page=token)
     expect_service_error(400, "InvalidParameter", client.list_keys, COMPARTMENT_ID, limit=1,
                          page="not-a-token")
+    # The same list in the other order, or with another filter: a token
+    # only continues the walk that made it.
+    expect_service_error(400, "InvalidParameter", client.list_keys, COMPARTMENT_ID, limit=1,
+                         page=token, sort_order="DESC")
+    expect_service_error(400, "InvalidParameter", client.list_keys, COMPARTMENT_ID, limit=1,
+                         page=token, algorithm="RSA")
+    # A different limit continues it.
+    assert client.list_keys(COMPARTMENT_ID, limit=2, page=token).status == 200
+
+
+def test_a_version_token_does_not_continue_another_secrets_list(vaults_client, vault, aes_key,
+                                                                  secret):
+    a, _ = secret(vault, aes_key)
+    b, _ = secret(vault, aes_key)
+    for s in (a, b):
+        for i in range(2):
+            vaults_client.update_secret(s.id, vault_models.UpdateSecretDetails(
+                secret_content=vault_models.Base64SecretContentDetails(
+                    content_type="BASE64", content=b64(b"x%d" % i))))
+    first = vaults_client.list_secret_versions(a.id, limit=1)
+    assert [v.version_number for v in first.data] == [3]  # newest first by default
+    token = first.headers["opc-next-page"]
+    expect_service_error(400, "InvalidParameter", vaults_client.list_secret_versions, b.id,
+                         limit=1, page=token)
+    assert [v.version_number for v in
+            vaults_client.list_secret_versions(a.id, limit=5, page=token).data] == [2, 1]
 
 
 def test_key_versions_page_in_creation_order(mgmt_client, vault, make_key):

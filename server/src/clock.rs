@@ -25,12 +25,14 @@ pub const MAX_OFFSET_SECONDS: i64 = 100 * 366 * 86_400;
 #[error("the clock offset {0} s is outside ±{MAX_OFFSET_SECONDS} s (100 years)")]
 pub struct OffsetOutOfRange(pub i64);
 
-/// Wall clock plus an offset in seconds. Cheap to share behind an `Arc`.
+/// Wall clock plus an offset, kept in milliseconds (the clock's resolution,
+/// so `POST /_emulator/time {"set": T}` lands on T, not up to a second
+/// before it). Cheap to share behind an `Arc`.
 #[derive(Debug, Default)]
 pub struct Clock {
-    /// Seconds added to the system time; changed only by explicit requests,
-    /// always within ±[`MAX_OFFSET_SECONDS`].
-    offset_seconds: AtomicI64,
+    /// Milliseconds added to the system time; changed only by explicit
+    /// requests, always within ±[`MAX_OFFSET_SECONDS`].
+    offset_millis: AtomicI64,
 }
 
 impl Clock {
@@ -39,15 +41,18 @@ impl Clock {
     pub fn now(&self) -> OffsetDateTime {
         let wall = OffsetDateTime::now_utc();
         let now = wall
-            .checked_add(time::Duration::seconds(self.offset_seconds()))
+            .checked_add(time::Duration::milliseconds(
+                self.offset_millis.load(Ordering::Relaxed),
+            ))
             .unwrap_or(wall);
         now.replace_nanosecond(now.millisecond() as u32 * 1_000_000)
             .unwrap_or(now)
     }
 
-    /// The current offset from the wall clock, in seconds.
+    /// The current offset from the wall clock, in whole seconds (toward
+    /// zero).
     pub fn offset_seconds(&self) -> i64 {
-        self.offset_seconds.load(Ordering::Relaxed)
+        self.offset_millis.load(Ordering::Relaxed) / 1000
     }
 
     /// Sets the offset from the wall clock, in seconds.
@@ -56,7 +61,23 @@ impl Clock {
     /// [`OffsetOutOfRange`] beyond ±[`MAX_OFFSET_SECONDS`]; nothing changes.
     pub fn set_offset(&self, seconds: i64) -> Result<(), OffsetOutOfRange> {
         check_offset(seconds)?;
-        self.offset_seconds.store(seconds, Ordering::Relaxed);
+        self.offset_millis.store(seconds * 1000, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Sets the clock so that it reads `target` now (to the millisecond,
+    /// never before it).
+    ///
+    /// # Errors
+    /// [`OffsetOutOfRange`] when `target` is over 100 years from the wall
+    /// clock; nothing changes.
+    pub fn set_to(&self, target: OffsetDateTime) -> Result<(), OffsetOutOfRange> {
+        let nanos = (target - OffsetDateTime::now_utc()).whole_nanoseconds();
+        // Rounded up, so the first reading is at or after `target`.
+        let millis = -((-nanos).div_euclid(1_000_000));
+        let millis = i64::try_from(millis).unwrap_or(i64::MAX);
+        check_offset(millis / 1000)?;
+        self.offset_millis.store(millis, Ordering::Relaxed);
         Ok(())
     }
 
@@ -67,14 +88,15 @@ impl Clock {
     /// [`OffsetOutOfRange`] when the resulting offset would leave the range;
     /// nothing changes.
     pub fn advance(&self, seconds: i64) -> Result<(), OffsetOutOfRange> {
-        self.offset_seconds
+        let millis = seconds.checked_mul(1000).ok_or(OffsetOutOfRange(seconds))?;
+        self.offset_millis
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |current| {
                 current
-                    .checked_add(seconds)
-                    .filter(|next| check_offset(*next).is_ok())
+                    .checked_add(millis)
+                    .filter(|next| check_offset(*next / 1000).is_ok())
             })
             .map(drop)
-            .map_err(|current| OffsetOutOfRange(current.saturating_add(seconds)))
+            .map_err(|current| OffsetOutOfRange((current / 1000).saturating_add(seconds)))
     }
 }
 
@@ -128,5 +150,27 @@ mod tests {
         assert_eq!(clock.offset_seconds(), -3600);
         clock.set_offset(-MAX_OFFSET_SECONDS).unwrap();
         let _ = clock.now();
+    }
+
+    /// Setting the clock to midnight reads midnight, not the second before
+    /// (the offset used to be whole seconds, truncated).
+    #[test]
+    fn set_to_reads_the_target_not_the_second_before() {
+        let clock = Clock::default();
+        let midnight = (OffsetDateTime::now_utc() + time::Duration::days(10))
+            .replace_time(time::Time::MIDNIGHT);
+        for target in [midnight, midnight + time::Duration::milliseconds(900)] {
+            clock.set_to(target).unwrap();
+            let now = clock.now();
+            assert!(now >= target, "{now} is before {target}");
+            assert!(
+                now - target < time::Duration::seconds(1),
+                "{now} vs {target}"
+            );
+        }
+        assert!(clock
+            .set_to(OffsetDateTime::now_utc() + time::Duration::days(365 * 101))
+            .is_err());
+        assert!(clock.now() >= midnight);
     }
 }

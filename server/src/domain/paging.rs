@@ -20,26 +20,34 @@ pub enum Cursor {
 }
 
 impl Cursor {
-    /// The `opc-next-page` token of this position.
-    pub fn token(&self) -> String {
+    /// The `opc-next-page` token of this position in the list `scope`
+    /// names (an opaque tag of the list, its parent, order and filters).
+    pub fn token(&self, scope: &str) -> String {
         let text = match self {
-            Cursor::Time(t, id) => format!("t:{t}:{id}"),
-            Cursor::Name(n, id) => format!("n:{id}:{n}"),
-            Cursor::Version(n) => format!("v:{n}:"),
+            Cursor::Time(t, id) => format!("{scope}|t:{t}:{id}"),
+            Cursor::Name(n, id) => format!("{scope}|n:{id}:{n}"),
+            Cursor::Version(n) => format!("{scope}|v:{n}:"),
         };
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
     }
 
-    /// The position a `page` token names.
+    /// The position a `page` token names, if it was made for `scope`.
     ///
     /// # Errors
-    /// 400 `InvalidParameter` for anything this emulator did not hand out.
-    pub fn from_token(token: &str) -> Result<Self> {
+    /// 400 `InvalidParameter` for anything this emulator did not hand out,
+    /// or a token of another list, parent, order or filter.
+    pub fn from_token(token: &str, scope: &str) -> Result<Self> {
         let bad = || Error::InvalidParameter("The page token is not valid.".into());
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(token)
             .map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let (made_for, text) = text.split_once('|').ok_or_else(bad)?;
+        if made_for != scope {
+            return Err(Error::InvalidParameter(
+                "The page token belongs to another list, sort order or filter; start again without it.".into(),
+            ));
+        }
         // The OCID holds no ':'; a name may, so it comes last.
         let mut parts = text.splitn(3, ':');
         match (parts.next(), parts.next(), parts.next()) {
@@ -124,11 +132,15 @@ mod tests {
             Cursor::Name("db:primary".into(), "ocid1.vaultsecret.oc1..b".into()),
             Cursor::Version(2000),
         ] {
-            assert_eq!(Cursor::from_token(&cursor.token()).unwrap(), cursor);
-        }
-        for bad in ["", "!!", "dDox", "eDoxOmE"] {
+            assert_eq!(Cursor::from_token(&cursor.token("s"), "s").unwrap(), cursor);
             assert!(matches!(
-                Cursor::from_token(bad),
+                Cursor::from_token(&cursor.token("s"), "other"),
+                Err(Error::InvalidParameter(m)) if m.contains("another list")
+            ));
+        }
+        for bad in ["", "!!", "dDox", "eDoxOmE", "czp0OjE6eA"] {
+            assert!(matches!(
+                Cursor::from_token(bad, "s"),
                 Err(Error::InvalidParameter(_))
             ));
         }

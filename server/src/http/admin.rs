@@ -165,8 +165,8 @@ async fn move_time(
             .advance(seconds)
             .map_err(|e| ApiError::invalid(format!("advanceSeconds: {e}.")))?,
         None => {
-            let from_wall = target - OffsetDateTime::now_utc();
-            app.set_clock_offset(from_wall.whole_seconds())
+            app.clock
+                .set_to(target)
                 .map_err(|e| ApiError::invalid(format!("set: {e}.")))?;
         }
     }

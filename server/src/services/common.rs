@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::Ctx;
 pub use crate::clock::format_time;
+use crate::domain::paging::Cursor;
 use crate::domain::Tags;
 use crate::error::ApiError;
 
@@ -183,12 +184,43 @@ pub fn paginate<T>(items: Vec<T>, ctx: &Ctx<'_>) -> Result<(Vec<T>, Option<Strin
 /// its token names (`domain::paging`), `None` for the first page.
 ///
 /// # Errors
-/// 400 `InvalidParameter` for a token this emulator did not hand out.
-pub fn page(ctx: &Ctx<'_>) -> Result<Option<crate::domain::paging::Cursor>, ApiError> {
-    Ok(ctx
-        .query("page")?
-        .map(|t| crate::domain::paging::Cursor::from_token(&t))
-        .transpose()?)
+/// 400 `InvalidParameter` for a token this emulator did not hand out, or
+/// one made for another list, parent, sort order or filter.
+pub fn page(ctx: &Ctx<'_>) -> Result<Option<Cursor>, ApiError> {
+    match ctx.query("page")? {
+        None => Ok(None),
+        Some(token) => Ok(Some(Cursor::from_token(&token, &page_scope(ctx)?)?)),
+    }
+}
+
+/// The `opc-next-page` token of the position after a page, for the same
+/// list as the request's.
+///
+/// # Errors
+/// 400 `InvalidParameter` for a malformed query string.
+pub fn next_page(ctx: &Ctx<'_>, after: Option<Cursor>) -> Result<Option<String>, ApiError> {
+    after.map(|c| Ok(c.token(&page_scope(ctx)?))).transpose()
+}
+
+/// What a page token is bound to: the operation, its path parameters, the
+/// region, the vault of the endpoint, and every query parameter but `page`
+/// and `limit` (so its order and filters), as a CRC-32 tag. OCI's tokens
+/// are opaque and only valid for the request that made them.
+fn page_scope(ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(&ctx.query)
+        .map_err(|_| ApiError::invalid("The query string is malformed."))?;
+    pairs.retain(|(k, _)| k != "page" && k != "limit");
+    pairs.sort();
+    let vault = ctx.target.vault.as_ref().map(|v| v.id.as_str());
+    let scope = format!(
+        "{}\n{:?}\n{:?}\n{:?}\n{:?}",
+        ctx.operation.name(),
+        ctx.params,
+        ctx.region,
+        vault,
+        pairs
+    );
+    Ok(format!("{:08x}", crc32fast::hash(scope.as_bytes())))
 }
 
 /// The `limit` query parameter: 1 to [`MAX_LIMIT`], `None` when absent;

@@ -467,7 +467,7 @@ pub async fn list_keys(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError>
         .store
         .read(move |tx| keys::list(tx, &query, now))
         .await?;
-    let next = next.map(|c| c.token());
+    let next = common::next_page(ctx, next)?;
     let items: Vec<KeySummary> = page
         .iter()
         .map(|k| KeySummary {
@@ -629,7 +629,7 @@ pub async fn list_key_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, A
         .store
         .read(move |tx| keys::versions_page(tx, &id, now, descending, after, limit))
         .await?;
-    let next = next.map(|c| c.token());
+    let next = common::next_page(ctx, next)?;
     let items: Vec<KeyVersion> = page
         .iter()
         .map(|v| KeyVersion::from(v).at(ctx, &v.etag()))

@@ -165,7 +165,7 @@ pub async fn list_secret_bundle_versions(app: &AppState, ctx: &Ctx<'_>) -> Resul
         .store
         .read(move |tx| secrets::versions_page(tx, &id, now, descending, after, limit))
         .await?;
-    let next = next.map(|c| c.token());
+    let next = common::next_page(ctx, next)?;
     let items: Vec<SecretBundleVersionSummary> = page
         .iter()
         .map(|v| SecretBundleVersionSummary {

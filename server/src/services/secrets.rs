@@ -695,7 +695,7 @@ pub async fn list_secrets(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErr
         .store
         .read(move |tx| secrets::list(tx, &query, now))
         .await?;
-    let next = next.map(|c| c.token());
+    let next = common::next_page(ctx, next)?;
     let home = app.config.region.as_str();
     let items: Vec<Secret> = page
         .iter()
@@ -822,7 +822,7 @@ pub async fn list_secret_versions(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply
         .store
         .read(move |tx| secrets::versions_page(tx, &id, now, descending, after, limit))
         .await?;
-    let next = next.map(|c| c.token());
+    let next = common::next_page(ctx, next)?;
     let items: Vec<SecretVersion> = page.iter().map(|v| SecretVersion::new(v, true)).collect();
     Ok(Reply::json(&items)?.next_page(next))
 }
