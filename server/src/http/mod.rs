@@ -41,6 +41,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ApiError, ErrorCode};
@@ -62,6 +63,11 @@ pub fn router(state: AppState) -> Router {
             .merge(iam_admin::routes())
             .merge(console::routes())
             .merge(audit_api::routes())
+            // The emulator's own endpoints read their bodies through axum's
+            // extractors: a body that stops arriving is cut off after the
+            // pipeline's body timeout instead of holding the connection
+            // (OCI calls, the fallback, time their body in the pipeline).
+            .layer(RequestBodyTimeoutLayer::new(pipeline::BODY_TIMEOUT))
             .fallback(oci_request)
             .with_state(state),
     )
@@ -225,5 +231,45 @@ mod tests {
         assert!(id
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
+    }
+
+    /// A body that never arrives: every poll is pending.
+    struct Stalled;
+
+    impl axum::body::HttpBody for Stalled {
+        type Data = axum::body::Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+            std::task::Poll::Pending
+        }
+    }
+
+    /// An emulator endpoint whose body stops arriving answers once the
+    /// body timeout passes (virtual tokio time), instead of holding the
+    /// connection for good.
+    #[tokio::test(start_paused = true)]
+    async fn an_emulator_endpoint_stops_waiting_for_a_stalled_body() {
+        use tower::ServiceExt as _;
+        let app = AppState::new(crate::ServeConfig::for_tests(
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+        let request = axum::http::Request::post("/_emulator/time")
+            .header("content-type", "application/json")
+            .header("content-length", "100")
+            .body(axum::body::Body::new(Stalled))
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        let response =
+            tokio::time::timeout(pipeline::BODY_TIMEOUT * 2, router(app).oneshot(request))
+                .await
+                .expect("the stalled body was waited for past the timeout")
+                .unwrap();
+        assert_eq!(started.elapsed(), pipeline::BODY_TIMEOUT);
+        assert!(response.status().is_client_error(), "{}", response.status());
     }
 }

@@ -40,7 +40,7 @@ use crate::state::AppState;
 pub const REQUEST_ID: &str = "opc-request-id";
 
 /// How long a client may take to send its body once the headers are in.
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the pipeline knew of one request when it answered.
 #[derive(Debug)]
