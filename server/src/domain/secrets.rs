@@ -392,10 +392,12 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Writes a secret row (insert or update).
+/// Writes a secret row (insert or update) to `secret_rows`, its document
+/// without what the columns hold ([`store::lean_doc`]); the `secrets` view
+/// reads it back whole.
 pub fn save(tx: &Transaction<'_>, secret: &Secret) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO secrets (id, vault_id, compartment_id, name, doc, created_ns, state, deletion_ns, region)
+        "INSERT INTO secret_rows (id, vault_id, compartment_id, name, doc, created_ns, state, deletion_ns, region)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (id) DO UPDATE SET compartment_id = ?3, doc = ?5, state = ?7, deletion_ns = ?8",
     )?
@@ -404,7 +406,7 @@ pub fn save(tx: &Transaction<'_>, secret: &Secret) -> Result<()> {
         secret.vault_id,
         secret.compartment_id,
         secret.secret_name,
-        store::doc(secret)?,
+        store::lean_doc(secret, &["id", "vaultId", "compartmentId", "secretName"])?,
         unix_ns(secret.time_created),
         secret.lifecycle_state.as_str(),
         secret.time_of_deletion.map(unix_ns),
@@ -425,17 +427,18 @@ pub fn save(tx: &Transaction<'_>, secret: &Secret) -> Result<()> {
     Ok(())
 }
 
-/// Writes a secret version row (insert or update).
+/// Writes a secret version row (insert or update) to `secret_version_rows`
+/// ([`store::lean_doc`]); the `secret_versions` view reads it back whole.
 pub fn save_version(tx: &Transaction<'_>, version: &SecretVersion) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO secret_versions (secret_id, version_number, doc, name, deletion_ns)
+        "INSERT INTO secret_version_rows (secret_id, version_number, doc, name, deletion_ns)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (secret_id, version_number) DO UPDATE SET doc = ?3, name = ?4, deletion_ns = ?5",
     )?
     .execute(params![
         version.secret_id,
         version.version_number as i64,
-        store::doc(version)?,
+        store::lean_doc(version, &["secretId"])?,
         version.name,
         version.time_of_deletion.map(unix_ns),
     ])?;
@@ -1403,6 +1406,95 @@ mod tests {
                 assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:?}");
             }
         }
+    }
+
+    fn secret(id: &str) -> Secret {
+        Secret {
+            id: id.into(),
+            vault_id: "v".into(),
+            compartment_id: "c".into(),
+            secret_name: format!("name-{id}"),
+            key_id: "k".into(),
+            description: None,
+            metadata: None,
+            lifecycle_state: SecretState::Active,
+            current_version_number: 1,
+            time_created: OffsetDateTime::UNIX_EPOCH,
+            time_of_deletion: None,
+            tags: Tags::default(),
+            rules: SecretRules::default(),
+            generation: None,
+            is_auto_generation_enabled: false,
+            time_of_current_version_expiry: None,
+            region: None,
+            replication: None,
+            rotation: None,
+            etag: "e".into(),
+        }
+    }
+
+    /// What `save` / `save_version` leave out of a row's document (the
+    /// columns' values, members that read back as their default) the
+    /// views put back: every secret and version reads back as written,
+    /// empty and `null`-holding metadata included.
+    #[test]
+    fn stored_rows_read_back_whole() {
+        let store = crate::store::Store::in_memory().unwrap();
+        let bare = secret("s1");
+        let mut full = secret("s2");
+        full.description = Some(String::new());
+        full.metadata = Some(serde_json::Map::new());
+        full.is_auto_generation_enabled = true;
+        full.time_of_deletion = Some(OffsetDateTime::UNIX_EPOCH);
+        let mut nulls = secret("s3");
+        nulls.metadata = serde_json::json!({"a": null}).as_object().cloned();
+        let mut version = v(1, &[Stage::Current, Stage::Latest]);
+        version.secret_id = "s1".into();
+        version.name = Some("first".into());
+        let mut plain = v(2, &[]);
+        plain.secret_id = "s1".into();
+        plain.is_content_auto_generated = true;
+        store
+            .blocking_write(|tx| {
+                tx.execute("INSERT INTO vaults VALUES ('v', 'c', 'vk', '{}')", [])?;
+                for s in [&bare, &full, &nulls] {
+                    save(tx, s).map_err(|e| crate::store::Error::Task(e.to_string()))?;
+                }
+                for v in [&version, &plain] {
+                    save_version(tx, v).map_err(|e| crate::store::Error::Task(e.to_string()))?;
+                }
+                Ok::<_, crate::store::Error>(())
+            })
+            .unwrap();
+        fn json<T: Serialize>(value: &T) -> serde_json::Value {
+            serde_json::to_value(value).unwrap()
+        }
+        let (read, read_versions, stored) = store
+            .blocking_write(|tx| {
+                let read: Vec<Secret> = ["s1", "s2", "s3"]
+                    .iter()
+                    .map(|id| store::get::<Secret>(tx, &SECRETS, id).map(Option::unwrap))
+                    .collect::<std::result::Result<_, _>>()?;
+                let versions: Vec<SecretVersion> = store::query_docs(
+                    tx,
+                    "SELECT doc FROM secret_versions ORDER BY version_number",
+                    params![],
+                )?;
+                let stored: String =
+                    tx.query_row("SELECT doc FROM secret_rows WHERE id = 's1'", [], |r| {
+                        r.get(0)
+                    })?;
+                Ok::<_, crate::store::Error>((read, versions, stored))
+            })
+            .unwrap();
+        for (written, read) in [&bare, &full, &nulls].into_iter().zip(&read) {
+            assert_eq!(json(written), json(read));
+        }
+        for (written, read) in [&version, &plain].into_iter().zip(&read_versions) {
+            assert_eq!(json(written), json(read));
+        }
+        assert!(!stored.contains("\"id\""), "{stored}");
+        assert!(!stored.contains("\"description\""), "{stored}");
     }
 
     #[test]

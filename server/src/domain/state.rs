@@ -53,7 +53,7 @@ pub struct Snapshot {
 /// check).
 pub fn wipe(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(
-        "DELETE FROM secret_versions; DELETE FROM secret_replicas; DELETE FROM secrets; DELETE FROM key_versions;
+        "DELETE FROM secret_version_rows; DELETE FROM secret_replicas; DELETE FROM secret_rows; DELETE FROM key_versions;
          DELETE FROM keys; DELETE FROM wrapping_keys; DELETE FROM vaults;
          DELETE FROM retry_tokens; DELETE FROM backups; DELETE FROM audit_events;
          DELETE FROM meta WHERE key = 'audit.retentionPeriodDays';",

@@ -67,6 +67,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0005_audit.sql")),
         M::up(include_str!("migrations/0006_secret_columns.sql")),
         M::up(include_str!("migrations/0007_key_list_columns.sql")),
+        M::up(include_str!("migrations/0008_lean_secret_rows.sql")),
     ])
 }
 
@@ -354,6 +355,29 @@ pub fn doc<T: Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_string(value)?)
 }
 
+/// The document of `value` as a row whose table has a reading view stores
+/// it (`secret_rows`, `secret_version_rows`; migration 0008): without the
+/// top-level members in `columns` (the view puts them back from the row's
+/// own columns) and without top-level members that read back as their
+/// serde default — `null`, `false`, and an object whose members are all
+/// `null` (a non-empty one: `{}` can be a value, e.g. empty metadata). So
+/// every such field must deserialize with a default (`Option`, or
+/// `#[serde(default)]`); the round-trip tests of its type check that.
+///
+/// # Errors
+/// The value cannot be serialized.
+pub fn lean_doc<T: Serialize>(value: &T, columns: &[&str]) -> Result<String> {
+    let mut doc = serde_json::to_value(value)?;
+    if let serde_json::Value::Object(members) = &mut doc {
+        for column in columns {
+            members.remove(*column);
+        }
+        members
+            .retain(|_, v| !matches!(v, serde_json::Value::Null | serde_json::Value::Bool(false)));
+    }
+    Ok(serde_json::to_string(&doc)?)
+}
+
 /// Looks up an `opc-retry-token` scope (operation, principal, token); returns
 /// the id of the resource the first request created, if within 24 hours.
 pub fn retry_token(
@@ -429,6 +453,43 @@ mod tests {
                 (Some("first".to_owned()), None),
                 (None, Some(1_767_323_045_500_000_000))
             ]
+        );
+    }
+
+    /// A data directory from before migration 0008 keeps every secret: the
+    /// rows lose what their columns hold, the views give it back.
+    #[test]
+    fn secret_rows_lose_their_columns_and_the_views_put_them_back() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 7).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO vaults VALUES ('v', 'c', 'k', '{}');
+               INSERT INTO secrets (id, vault_id, compartment_id, name, doc) VALUES ('s', 'v', 'c', 'n',
+                   '{"id":"s","vaultId":"v","compartmentId":"c","secretName":"n","etag":"e"}');
+               INSERT INTO secret_versions (secret_id, version_number, doc) VALUES ('s', 1,
+                   '{"secretId":"s","versionNumber":1}');"#,
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let one = |sql: &str| -> serde_json::Value {
+            let text: String = conn.query_row(sql, [], |r| r.get(0)).unwrap();
+            serde_json::from_str(&text).unwrap()
+        };
+        assert_eq!(
+            one("SELECT doc FROM secret_rows"),
+            serde_json::json!({"etag": "e"})
+        );
+        assert_eq!(
+            one("SELECT doc FROM secrets WHERE id = 's'"),
+            serde_json::json!({"id": "s", "vaultId": "v", "compartmentId": "c", "secretName": "n", "etag": "e"})
+        );
+        assert_eq!(
+            one("SELECT doc FROM secret_version_rows"),
+            serde_json::json!({"versionNumber": 1})
+        );
+        assert_eq!(
+            one("SELECT doc FROM secret_versions"),
+            serde_json::json!({"secretId": "s", "versionNumber": 1})
         );
     }
 
