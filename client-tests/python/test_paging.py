@@ -1,5 +1,5 @@
-"""Keyset paging of the lists that page in SQL (ListKeys, ListKeyVersions,
-ListSecretVersions, ListSecretBundleVersions), walked page by page with the
+"""Keyset paging of the lists that page in SQL (ListVaults, ListKeys,
+ListKeyVersions, ListSecretVersions, ListSecretBundleVersions), walked page by page with the
 real SDK: every row once, in the asked order, the token opaque, and a token
 of another list or order refused with 400 InvalidParameter."""
 import oci
@@ -22,6 +22,32 @@ def test_list_keys_walks_by_display_name_in_both_orders(mgmt_client, vault, make
         assert [k.display_name for k in items if k.display_name.startswith(prefix)] == expected
         assert [len(r.data) for r in responses][-1] <= 2
         assert all(len(r.data) == 2 for r in responses[:-1])
+
+
+def test_list_vaults_walks_pages_in_both_orders(kms_vault_client, make_vault):
+    prefix = unique("paged-vault")
+    names = ["{}-{}".format(prefix, c) for c in "cadbe"]
+    made = {make_vault(display_name=name).id for name in names}
+    for order, expected in [("ASC", sorted(names)), ("DESC", sorted(names, reverse=True))]:
+        items, responses = walk_pages(kms_vault_client.list_vaults, COMPARTMENT_ID, limit=2,
+                                      sort_by="DISPLAYNAME", sort_order=order)
+        assert [v.display_name for v in items if v.display_name.startswith(prefix)] == expected
+        assert all(len(r.data) == 2 for r in responses[:-1])
+        assert len({v.id for v in items}) == len(items)
+    for order in ["ASC", "DESC"]:
+        items, _ = walk_pages(kms_vault_client.list_vaults, COMPARTMENT_ID, limit=3,
+                              sort_by="TIMECREATED", sort_order=order)
+        assert made <= {v.id for v in items}
+        assert len({v.id for v in items}) == len(items)
+        times = [v.time_created for v in items]
+        assert times == sorted(times, reverse=(order == "DESC"))
+    by_time = kms_vault_client.list_vaults(COMPARTMENT_ID, limit=1)
+    token = by_time.headers["opc-next-page"]
+    expect_service_error(400, "InvalidParameter", kms_vault_client.list_vaults, COMPARTMENT_ID,
+                         limit=1, page=token, sort_by="DISPLAYNAME")
+    expect_service_error(400, "InvalidParameter", kms_vault_client.list_vaults, COMPARTMENT_ID,
+                         limit=1, page="not-a-token")
+    assert kms_vault_client.list_vaults(COMPARTMENT_ID, limit=2, page=token).status == 200
 
 
 def test_list_keys_filter_applies_before_the_limit(mgmt_client, vault, make_key):

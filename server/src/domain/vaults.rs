@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, Transaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{check_etag, ensure_fresh, new_etag, Error, Result, Tags};
+use super::{check_etag, ensure_fresh, new_etag, paging, Error, Result, Tags};
 use crate::ocid::{new_ocid, random_base32, OcidKind};
 use crate::store::{self, VAULTS};
 
@@ -214,14 +214,84 @@ pub fn by_endpoint_key(
     Ok(found.pop().map(|v| v.settle(now)))
 }
 
-/// `ListVaults`: the vaults of a compartment (unsorted; the handler sorts).
-pub fn list(tx: &Connection, compartment_id: &str, now: OffsetDateTime) -> Result<Vec<Vault>> {
-    let vaults: Vec<Vault> = store::query_docs(
-        tx,
-        "SELECT doc FROM vaults WHERE compartment_id = ?1",
-        params![compartment_id],
+/// What a `ListVaults` page asks for.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// `compartmentId`.
+    pub compartment_id: String,
+    /// The region the request addresses (`None`: the emulator's own): the
+    /// vaults whose primary region or replica region it is.
+    pub region: Option<String>,
+    /// `sortBy=DISPLAYNAME` (else `TIMECREATED`).
+    pub by_name: bool,
+    /// `sortOrder=DESC`.
+    pub descending: bool,
+    /// Where the previous page ended (`opc-next-page`).
+    pub after: Option<paging::Cursor>,
+    /// `limit` (`None`: every row).
+    pub limit: Option<usize>,
+}
+
+/// The query of a `ListVaults` page, walking `vaults_by_time` or
+/// `vaults_by_name` (migration 0009) in the page's order. Parameters: `?1`
+/// compartment, `?2` region (`''`: the emulator's own), `?3`/`?4` the
+/// cursor's key and id, `?5` the `LIMIT`.
+fn list_sql(by_name: bool, descending: bool) -> String {
+    let (key, op, order) = match (by_name, descending) {
+        (false, true) => ("created_ns", "<", "DESC"),
+        (false, false) => ("created_ns", ">", "ASC"),
+        (true, true) => ("display_name", "<", "DESC"),
+        (true, false) => ("display_name", ">", "ASC"),
+    };
+    format!(
+        "SELECT doc, created_ns FROM vaults
+         WHERE compartment_id = ?1
+           AND (coalesce(json_extract(doc, '$.region'), '') = ?2
+                OR (json_extract(doc, '$.replica') IS NOT NULL
+                    AND coalesce(json_extract(doc, '$.replica.region'), '') = ?2))
+           AND (?3 IS NULL OR ({key}, id) {op} (?3, ?4))
+         ORDER BY {key} {order}, id {order} LIMIT ?5"
+    )
+}
+
+/// `ListVaults`: one page of a compartment's vaults as `q.region` sees them
+/// (its primary vaults and the replicas it holds, as
+/// [`super::replicas::view`]), settled at `now`, and the cursor after the
+/// page when more rows follow. One index walk with a `LIMIT`: a page costs
+/// the same in a compartment of ten vaults and of ten thousand.
+///
+/// # Errors
+/// 400 `InvalidParameter` for a cursor of the other sort order.
+pub fn list(
+    tx: &Connection,
+    q: &ListQuery,
+    now: OffsetDateTime,
+) -> Result<(Vec<Vault>, Option<paging::Cursor>)> {
+    let (after_key, after_id) = paging::Cursor::bounds(q.after.as_ref(), q.by_name)?;
+    let mut stmt = tx.prepare_cached(&list_sql(q.by_name, q.descending))?;
+    let rows = stmt.query_map(
+        params![
+            q.compartment_id,
+            q.region.as_deref().unwrap_or(""),
+            after_key,
+            after_id,
+            paging::fetch_limit(q.limit)
+        ],
+        |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
     )?;
-    Ok(vaults.into_iter().map(|v| v.settle(now)).collect())
+    let mut page = Vec::new();
+    for row in rows {
+        let (doc, created_ns) = row?;
+        page.push((serde_json::from_str::<Vault>(&doc)?, created_ns));
+    }
+    let next = paging::cut(&mut page, q.limit, |(v, created_ns)| {
+        if q.by_name {
+            paging::Cursor::Name(v.display_name.clone(), v.id.clone())
+        } else {
+            paging::Cursor::Time(*created_ns, v.id.clone())
+        }
+    });
+    Ok((page.into_iter().map(|(v, _)| v.settle(now)).collect(), next))
 }
 
 /// Checks that a resolved vault may be changed: the row is as it was read,
@@ -260,6 +330,30 @@ pub fn update(
 mod tests {
     use super::*;
     use crate::store::Store;
+
+    /// A page walks `vaults_by_time` / `vaults_by_name` in its order and
+    /// stops at its limit: no temporary sort.
+    #[test]
+    fn a_list_page_is_an_index_walk_without_a_sort() {
+        let store = Store::in_memory().unwrap();
+        for (by_name, index) in [(false, "vaults_by_time"), (true, "vaults_by_name")] {
+            for descending in [false, true] {
+                let sql = format!("EXPLAIN QUERY PLAN {}", list_sql(by_name, descending));
+                let plan: Vec<String> = store
+                    .blocking_write(|tx| {
+                        let mut stmt = tx.prepare(&sql)?;
+                        let rows = stmt.query_map(
+                            params!["c", "", None::<String>, None::<String>, 11],
+                            |r| r.get::<_, String>(3),
+                        )?;
+                        Ok::<_, crate::store::Error>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                    })
+                    .unwrap();
+                assert!(plan.iter().any(|l| l.contains(index)), "{plan:?}");
+                assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:?}");
+            }
+        }
+    }
 
     fn new_vault(tx: &Transaction<'_>, now: OffsetDateTime) -> Vault {
         create(

@@ -198,15 +198,20 @@ pub async fn list_vaults(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErro
     let compartment = ctx.required_query("compartmentId")?;
     ctx.known_compartment(app, &compartment)?;
     let sort = common::sort(ctx, &["TIMECREATED", "DISPLAYNAME"])?;
+    let query = vaults::ListQuery {
+        compartment_id: compartment,
+        region: ctx.region.clone(),
+        by_name: sort.by == 1,
+        descending: sort.descending,
+        after: common::page(ctx)?,
+        limit: common::limit(ctx)?,
+    };
     let now = ctx.now;
-    let mut all = app
+    let (page, next) = app
         .store
-        .read(move |tx| vaults::list(tx, &compartment, now))
+        .read(move |tx| vaults::list(tx, &query, now))
         .await?;
-    // The vaults of this region, and the replicas it holds.
-    all.retain(|v| replicas::view(v, ctx.region.as_deref()).is_some());
-    sort.apply(&mut all, |x| (x.time_created, &x.display_name, &x.id));
-    let (page, next) = common::paginate(all, ctx)?;
+    let next = common::next_page(ctx, next)?;
     let base = ctx.regional_base_url();
     let items: Vec<VaultSummary> = page
         .iter()

@@ -68,6 +68,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0006_secret_columns.sql")),
         M::up(include_str!("migrations/0007_key_list_columns.sql")),
         M::up(include_str!("migrations/0008_lean_secret_rows.sql")),
+        M::up(include_str!("migrations/0009_vault_list_columns.sql")),
     ])
 }
 
