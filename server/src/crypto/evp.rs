@@ -9,7 +9,8 @@
 //! `EVP_PKEY_verify`, which this module wraps: two owned pointers with
 //! `Drop`, every return code checked, the thread's error queue cleared.
 //!
-//! This is the only `unsafe` code of the crate.
+//! With `store/heap.rs`'s one `malloc_trim` call, this is the only
+//! `unsafe` code of the crate.
 
 #![allow(unsafe_code)]
 

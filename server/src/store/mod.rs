@@ -36,6 +36,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 mod files;
+mod heap;
 
 pub use files::{create_private_file, write_private_file};
 
@@ -198,10 +199,7 @@ impl Store {
         let conn = self.writer.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let tx = conn.transaction().map_err(Error::from)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(Error::from)?;
-            Ok(out)
+            commit(&mut conn, f)
         })
         .await
         .map_err(|e| E::from(Error::Task(e.to_string())))?
@@ -217,10 +215,7 @@ impl Store {
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let tx = conn.transaction().map_err(Error::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(Error::from)?;
-        Ok(out)
+        commit(&mut conn, f)
     }
 
     /// Runs `f` on a reading connection, inline, inside one read
@@ -354,6 +349,23 @@ pub fn query_docs<T: DeserializeOwned>(
 /// Serialises a document for a row.
 pub fn doc<T: Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_string(value)?)
+}
+
+/// Runs `f` in one transaction on the writer and commits it; after a bulk
+/// one ([`heap::BULK_ROWS`] rows or more) the heap it used goes back to the
+/// system.
+fn commit<R, E: From<Error>>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Transaction<'_>) -> Result<R, E>,
+) -> Result<R, E> {
+    let before = conn.total_changes();
+    let tx = conn.transaction().map_err(Error::from)?;
+    let out = f(&tx)?;
+    tx.commit().map_err(Error::from)?;
+    if conn.total_changes().saturating_sub(before) >= heap::BULK_ROWS {
+        heap::release_free_pages();
+    }
+    Ok(out)
 }
 
 /// The document of `value` as a row whose table has a reading view stores
