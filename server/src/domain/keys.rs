@@ -662,12 +662,7 @@ pub struct ListQuery {
 /// compartment, `?3`–`?6` the filters, `?7`/`?8` the cursor's key and id,
 /// `?9` the limit.
 fn list_sql(by_name: bool, descending: bool) -> String {
-    let (key, op, order) = match (by_name, descending) {
-        (false, true) => ("created_ns", "<", "DESC"),
-        (false, false) => ("created_ns", ">", "ASC"),
-        (true, true) => ("display_name", "<", "DESC"),
-        (true, false) => ("display_name", ">", "ASC"),
-    };
+    let (key, op, order) = paging::order(by_name, descending, "display_name");
     format!(
         "SELECT doc, created_ns FROM keys
          WHERE vault_id = ?1 AND compartment_id = ?2
@@ -712,19 +707,9 @@ pub fn list(
         ],
         |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
     )?;
-    let mut page = Vec::new();
-    for row in rows {
-        let (doc, created_ns) = row?;
-        page.push((serde_json::from_str::<Key>(&doc)?, created_ns));
-    }
-    let next = paging::cut(&mut page, q.limit, |(k, created_ns)| {
-        if q.by_name {
-            Cursor::Name(k.display_name.clone(), k.id.clone())
-        } else {
-            Cursor::Time(*created_ns, k.id.clone())
-        }
-    });
-    Ok((page.into_iter().map(|(k, _)| k.settle(now)).collect(), next))
+    let (page, next) =
+        paging::decode_page(rows, q.limit, q.by_name, |k: &Key| (&k.display_name, &k.id))?;
+    Ok((page.into_iter().map(|k| k.settle(now)).collect(), next))
 }
 
 /// Checks that a resolved key may be changed: the row is as it was read,

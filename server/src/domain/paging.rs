@@ -97,6 +97,49 @@ impl Cursor {
     }
 }
 
+/// The sort column, keyset comparison and SQL order of a page of a list
+/// sorted by `timeCreated` (`created_ns`) or by `name_column`.
+pub fn order(
+    by_name: bool,
+    descending: bool,
+    name_column: &'static str,
+) -> (&'static str, &'static str, &'static str) {
+    let key = if by_name { name_column } else { "created_ns" };
+    if descending {
+        (key, "<", "DESC")
+    } else {
+        (key, ">", "ASC")
+    }
+}
+
+/// Decodes a page's `(doc, created_ns)` rows (fetched with [`fetch_limit`])
+/// and cuts them to `limit`, answering the cursor after the page: by name
+/// (`name_and_id` gives a row's sort name and OCID) or by creation time.
+///
+/// # Errors
+/// A row or document that does not read.
+pub fn decode_page<T: serde::de::DeserializeOwned>(
+    rows: impl Iterator<Item = rusqlite::Result<(String, i64)>>,
+    limit: Option<usize>,
+    by_name: bool,
+    name_and_id: impl Fn(&T) -> (&String, &String),
+) -> Result<(Vec<T>, Option<Cursor>)> {
+    let mut page = Vec::new();
+    for row in rows {
+        let (doc, created_ns) = row?;
+        page.push((serde_json::from_str::<T>(&doc)?, created_ns));
+    }
+    let next = cut(&mut page, limit, |(item, created_ns)| {
+        let (name, id) = name_and_id(item);
+        if by_name {
+            Cursor::Name(name.clone(), id.clone())
+        } else {
+            Cursor::Time(*created_ns, id.clone())
+        }
+    });
+    Ok((page.into_iter().map(|(item, _)| item).collect(), next))
+}
+
 /// `LIMIT` for a page of `limit` rows: one more, so [`cut`] knows whether
 /// another page follows; -1 (no limit) for `None`.
 pub fn fetch_limit(limit: Option<usize>) -> i64 {

@@ -733,12 +733,7 @@ pub fn find_replica_by_name(
 /// Parameters: `?1` compartment, `?2` region, `?3` name, `?4` vault, `?5`
 /// state, `?6` now (ns), `?7`/`?8` the cursor's key and id, `?9` limit.
 fn list_sql(by_name: bool, descending: bool) -> [String; 2] {
-    let (key, op, order) = match (by_name, descending) {
-        (false, true) => ("created_ns", "<", "DESC"),
-        (false, false) => ("created_ns", ">", "ASC"),
-        (true, true) => ("name", "<", "DESC"),
-        (true, false) => ("name", ">", "ASC"),
-    };
+    let (key, op, order) = paging::order(by_name, descending, "name");
     let filters = "(?3 IS NULL OR s.name = ?3)
            AND (?5 IS NULL OR (CASE WHEN s.state = 'PENDING_DELETION' AND s.deletion_ns <= ?6
                                     THEN 'DELETED' ELSE s.state END) = ?5)";

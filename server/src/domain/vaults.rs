@@ -237,12 +237,7 @@ pub struct ListQuery {
 /// compartment, `?2` region (`''`: the emulator's own), `?3`/`?4` the
 /// cursor's key and id, `?5` the `LIMIT`.
 fn list_sql(by_name: bool, descending: bool) -> String {
-    let (key, op, order) = match (by_name, descending) {
-        (false, true) => ("created_ns", "<", "DESC"),
-        (false, false) => ("created_ns", ">", "ASC"),
-        (true, true) => ("display_name", "<", "DESC"),
-        (true, false) => ("display_name", ">", "ASC"),
-    };
+    let (key, op, order) = paging::order(by_name, descending, "display_name");
     format!(
         "SELECT doc, created_ns FROM vaults
          WHERE compartment_id = ?1
@@ -279,19 +274,10 @@ pub fn list(
         ],
         |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
     )?;
-    let mut page = Vec::new();
-    for row in rows {
-        let (doc, created_ns) = row?;
-        page.push((serde_json::from_str::<Vault>(&doc)?, created_ns));
-    }
-    let next = paging::cut(&mut page, q.limit, |(v, created_ns)| {
-        if q.by_name {
-            paging::Cursor::Name(v.display_name.clone(), v.id.clone())
-        } else {
-            paging::Cursor::Time(*created_ns, v.id.clone())
-        }
-    });
-    Ok((page.into_iter().map(|(v, _)| v.settle(now)).collect(), next))
+    let (page, next) = paging::decode_page(rows, q.limit, q.by_name, |v: &Vault| {
+        (&v.display_name, &v.id)
+    })?;
+    Ok((page.into_iter().map(|v| v.settle(now)).collect(), next))
 }
 
 /// Checks that a resolved vault may be changed: the row is as it was read,
