@@ -13,7 +13,7 @@
 //! names (`file:/<random>?vfs=memdb`, which connections of one process can
 //! share). With a file a reader never waits for a write transaction; in
 //! memory it cannot begin while one is open (memdb's lock), and waits for
-//! its commit in [`on_busy`], which yields and naps rather than sleeping
+//! its commit in `on_busy`, which yields and naps rather than sleeping
 //! SQLite's milliseconds. Write transactions are short, and the audit
 //! trail's writer gathers a request burst's events into one.
 //!
