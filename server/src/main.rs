@@ -11,6 +11,14 @@ use clap::Parser as _;
 use oci_vault_emulator::config::{Cli, Command, HealthcheckArgs, LogFormat, PrintConfigArgs};
 use oci_vault_emulator::Application;
 
+/// jemalloc for the Rust side of the server (SQLite allocates through libc's
+/// `malloc`, which `store::heap` trims): on the two-core bench machine a
+/// signed GetSecretBundle cost 15-20 % less server CPU than with glibc's
+/// allocator, where malloc and free were an eighth of the profile.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
