@@ -1236,6 +1236,9 @@ pub fn bundle_source(
 
 /// The version `selector` picks among those with no deletion time (the
 /// oldest, should two carry the stage), decoded alone; `None` when none.
+/// It reads `secret_version_rows` itself, not the `secret_versions` view,
+/// and puts the secret id back in Rust ([`store::splice`]): the view would
+/// rebuild every candidate's document with `json_set` before the stage test.
 fn bundle_version(
     tx: &Connection,
     secret_id: &str,
@@ -1244,28 +1247,40 @@ fn bundle_version(
     macro_rules! readable {
         ($cond:literal) => {
             concat!(
-                "SELECT doc FROM secret_versions WHERE secret_id = ?1 AND deletion_ns IS NULL AND ",
+                "SELECT doc FROM secret_version_rows WHERE secret_id = ?1 AND deletion_ns IS NULL AND ",
                 $cond,
                 " ORDER BY version_number LIMIT 1"
             )
         };
     }
-    let docs: Vec<SecretVersion> = match selector {
-        Selector::Number(n) => store::query_docs(
-            tx,
+    let (sql, key) = match selector {
+        Selector::Number(n) => (
             readable!("version_number = ?2"),
-            params![secret_id, i64::try_from(*n).unwrap_or(i64::MAX)],
-        )?,
-        Selector::Name(name) => {
-            store::query_docs(tx, readable!("name = ?2"), params![secret_id, name])?
-        }
-        Selector::Stage(stage) => store::query_docs(
-            tx,
+            rusqlite::types::Value::Integer(i64::try_from(*n).unwrap_or(i64::MAX)),
+        ),
+        Selector::Name(name) => (
+            readable!("name = ?2"),
+            rusqlite::types::Value::Text(name.clone()),
+        ),
+        Selector::Stage(stage) => (
             readable!("EXISTS (SELECT 1 FROM json_each(doc, '$.stages') WHERE value = ?2)"),
-            params![secret_id, serde_json::to_value(stage)?.as_str()],
-        )?,
+            rusqlite::types::Value::Text(
+                serde_json::to_value(stage)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+        ),
     };
-    Ok(docs.into_iter().next())
+    let doc: Option<String> = tx
+        .prepare_cached(sql)?
+        .query_row(params![secret_id, key], |r| r.get(0))
+        .optional()?;
+    doc.map(|doc| {
+        let whole = store::splice(&doc, &[("secretId", Some(secret_id))])?;
+        Ok(serde_json::from_slice(&whole)?)
+    })
+    .transpose()
 }
 
 #[cfg(test)]
@@ -1464,8 +1479,18 @@ mod tests {
         fn json<T: Serialize>(value: &T) -> serde_json::Value {
             serde_json::to_value(value).unwrap()
         }
-        let (read, read_versions, stored) = store
+        let (read, read_versions, stored, bundled) = store
             .blocking_write(|tx| {
+                let bundled: Vec<Option<SecretVersion>> = [
+                    Selector::Stage(Stage::Current),
+                    Selector::Name("first".into()),
+                    Selector::Number(2),
+                    Selector::Stage(Stage::Previous),
+                ]
+                .iter()
+                .map(|selector| bundle_version(tx, "s1", selector))
+                .collect::<Result<_>>()
+                .map_err(|e| crate::store::Error::Task(e.to_string()))?;
                 let read: Vec<Secret> = ["s1", "s2", "s3"]
                     .iter()
                     .map(|id| store::get::<Secret>(tx, &SECRETS, id).map(Option::unwrap))
@@ -1479,7 +1504,7 @@ mod tests {
                     tx.query_row("SELECT doc FROM secret_rows WHERE id = 's1'", [], |r| {
                         r.get(0)
                     })?;
-                Ok::<_, crate::store::Error>((read, versions, stored))
+                Ok::<_, crate::store::Error>((read, versions, stored, bundled))
             })
             .unwrap();
         for (written, read) in [&bare, &full, &nulls].into_iter().zip(&read) {
@@ -1488,6 +1513,18 @@ mod tests {
         for (written, read) in [&version, &plain].into_iter().zip(&read_versions) {
             assert_eq!(json(written), json(read));
         }
+        // A bundle read splices the secret id in Rust: the same versions.
+        let bundled: Vec<Option<serde_json::Value>> =
+            bundled.iter().map(|v| v.as_ref().map(json)).collect();
+        assert_eq!(
+            bundled,
+            vec![
+                Some(json(&version)),
+                Some(json(&version)),
+                Some(json(&plain)),
+                None
+            ]
+        );
         assert!(!stored.contains("\"id\""), "{stored}");
         assert!(!stored.contains("\"description\""), "{stored}");
     }

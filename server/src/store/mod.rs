@@ -312,34 +312,46 @@ pub fn set_meta(tx: &Transaction<'_>, key: &str, value: &[u8]) -> Result<()> {
 
 /// One table of JSON documents: the statements for it, by name.
 pub struct Table {
+    /// Selects the document, then the columns that `members` names.
     select_one: &'static str,
+    /// The top-level document members a lean row (migration 0008) keeps in
+    /// columns instead: `select_one` returns them after `doc`, and [`get`]
+    /// puts them back in Rust ([`splice`]) rather than through the table's
+    /// view, whose `json_set` costs SQLite a parse and a re-encode of the
+    /// document on every read.
+    members: &'static [&'static str],
     select_etag: &'static str,
 }
 
 /// Vaults, keyed by OCID.
 pub const VAULTS: Table = Table {
     select_one: "SELECT doc FROM vaults WHERE id = ?1",
+    members: &[],
     select_etag: "SELECT json_extract(doc, '$.etag') FROM vaults WHERE id = ?1",
 };
 /// Master encryption keys, keyed by OCID.
 pub const KEYS: Table = Table {
     select_one: "SELECT doc FROM keys WHERE id = ?1",
+    members: &[],
     select_etag: "SELECT json_extract(doc, '$.etag') FROM keys WHERE id = ?1",
 };
 /// Key versions, keyed by OCID.
 pub const KEY_VERSIONS: Table = Table {
     select_one: "SELECT doc FROM key_versions WHERE id = ?1",
+    members: &[],
     select_etag: "SELECT json_extract(doc, '$.etag') FROM key_versions WHERE id = ?1",
 };
 /// Vaults' wrapping keys, keyed by vault OCID (they have no etag).
 pub const WRAPPING_KEYS: Table = Table {
     select_one: "SELECT doc FROM wrapping_keys WHERE vault_id = ?1",
+    members: &[],
     select_etag: "SELECT json_extract(doc, '$.etag') FROM wrapping_keys WHERE vault_id = ?1",
 };
 /// Secrets, keyed by OCID.
 pub const SECRETS: Table = Table {
-    select_one: "SELECT doc FROM secrets WHERE id = ?1",
-    select_etag: "SELECT json_extract(doc, '$.etag') FROM secrets WHERE id = ?1",
+    select_one: "SELECT doc, id, vault_id, compartment_id, name FROM secret_rows WHERE id = ?1",
+    members: &["id", "vaultId", "compartmentId", "secretName"],
+    select_etag: "SELECT json_extract(doc, '$.etag') FROM secret_rows WHERE id = ?1",
 };
 
 /// Whether the row `id` of `table` still carries `etag` (the `etag` field of
@@ -356,12 +368,53 @@ pub fn unchanged(tx: &Connection, table: &Table, id: &str, etag: &str) -> Result
 
 /// Loads one document by id, or `None`.
 pub fn get<T: DeserializeOwned>(tx: &Connection, table: &Table, id: &str) -> Result<Option<T>> {
-    let doc: Option<String> = tx
-        .prepare_cached(table.select_one)?
-        .query_row(params![id], |row| row.get(0))
-        .optional()?;
-    doc.map(|d| serde_json::from_str(&d).map_err(Error::from))
-        .transpose()
+    let mut stmt = tx.prepare_cached(table.select_one)?;
+    let mut rows = stmt.query(params![id])?;
+    let Some(row) = rows.next()? else {
+        return Ok(None);
+    };
+    let doc = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+    if table.members.is_empty() {
+        return Ok(Some(serde_json::from_str(doc)?));
+    }
+    let mut columns = Vec::with_capacity(table.members.len());
+    for (i, name) in table.members.iter().enumerate() {
+        columns.push((
+            *name,
+            row.get_ref(i + 1)?
+                .as_str_or_null()
+                .map_err(rusqlite::Error::from)?,
+        ));
+    }
+    Ok(Some(serde_json::from_slice(&splice(doc, &columns)?)?))
+}
+
+/// The JSON object text `doc` with `members` (name, string value or
+/// `None` for `null`) put first: what the views of migration 0008 give
+/// with `json_set`, for a lean document, which never holds these members
+/// itself (a duplicate would be refused by the decoder).
+///
+/// # Errors
+/// `doc` is not a JSON object's text ([`Error::Document`]).
+pub fn splice(doc: &str, members: &[(&str, Option<&str>)]) -> Result<Vec<u8>> {
+    let rest = doc.trim_start().strip_prefix('{').ok_or_else(|| {
+        <serde_json::Error as serde::de::Error>::custom("a stored document is not an object")
+    })?;
+    let mut out = Vec::with_capacity(doc.len() + 64 * members.len());
+    out.push(b'{');
+    for (i, (name, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, name)?;
+        out.push(b':');
+        serde_json::to_writer(&mut out, value)?;
+    }
+    if !members.is_empty() && !rest.trim_start().starts_with('}') {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest.as_bytes());
+    Ok(out)
 }
 
 /// Collects the documents a query returns.
@@ -466,6 +519,28 @@ pub fn save_retry_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `splice` gives what the views' `json_set` gives: the members first,
+    /// escaped, `null` for a NULL column, an empty document included.
+    #[test]
+    fn splice_puts_the_columns_back() {
+        let doc = |text: &str, members: &[(&str, Option<&str>)]| {
+            serde_json::from_slice::<serde_json::Value>(&splice(text, members).unwrap()).unwrap()
+        };
+        assert_eq!(
+            doc(r#"{"a":1}"#, &[("id", Some("x\"y")), ("name", None)]),
+            serde_json::json!({"id": "x\"y", "name": null, "a": 1})
+        );
+        assert_eq!(
+            doc("{ }", &[("id", Some("x"))]),
+            serde_json::json!({"id": "x"})
+        );
+        assert_eq!(doc(r#"{"a":[]}"#, &[]), serde_json::json!({"a": []}));
+        assert!(matches!(
+            splice("[1]", &[("id", Some("x"))]),
+            Err(Error::Document(_))
+        ));
+    }
 
     #[test]
     fn migrations_are_valid() {
