@@ -148,6 +148,21 @@ def test_unknown_version_number_is_404(secrets_client, vault, aes_key, secret):
                          stage="PENDING")
 
 
+@pytest.mark.parametrize("number, status, code", [
+    (2**63 - 1, 404, "NotAuthorizedOrNotFound"),  # the largest int64: no such version
+    (2**63, 400, "InvalidParameter"),  # beyond OCI's int64 versionNumber
+    (2**64, 400, "InvalidParameter"),
+    (-1, 400, "InvalidParameter"),
+    ("two", 400, "InvalidParameter"),
+])
+def test_version_number_must_be_a_non_negative_int64(base_url, vault, aes_key, secret, number, status, code):
+    s, _ = secret(vault, aes_key)
+    r = raw_request(base_url, "GET", "/20190301/secretbundles/{}".format(s.id),
+                    query={"versionNumber": str(number)})
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code
+
+
 def test_unknown_secret_bundle_is_404(secrets_client):
     expect_service_error(404, "NotAuthorizedOrNotFound", secrets_client.get_secret_bundle,
                          SECRET_OCID_PREFIX + "doesnotexist" + uuid.uuid4().hex)

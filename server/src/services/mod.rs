@@ -82,15 +82,21 @@ impl Ctx<'_> {
         })
     }
 
-    /// A query parameter that must parse as a number.
+    /// A query parameter that must be a non-negative integer within OCI's
+    /// `int64` (the SDK models type `versionNumber` as a 64-bit long):
+    /// `None` when absent; 400 `InvalidParameter` for text, a negative
+    /// number or one above `i64::MAX`.
     pub fn query_number(&self, name: &'static str) -> Result<Option<u64>, ApiError> {
         self.query(name)?
             .map(|v| {
-                v.parse::<u64>().map_err(|_| {
-                    ApiError::invalid(format!(
-                        "The query parameter {name} must be a non-negative integer."
-                    ))
-                })
+                v.parse::<i64>()
+                    .ok()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| {
+                        ApiError::invalid(format!(
+                            "The query parameter {name} must be a non-negative 64-bit integer."
+                        ))
+                    })
             })
             .transpose()
     }
