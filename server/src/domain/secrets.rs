@@ -81,6 +81,19 @@ pub enum Stage {
     Deprecated,
 }
 
+impl Stage {
+    /// The wire name (`CURRENT`, …), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Stage::Current => "CURRENT",
+            Stage::Pending => "PENDING",
+            Stage::Latest => "LATEST",
+            Stage::Previous => "PREVIOUS",
+            Stage::Deprecated => "DEPRECATED",
+        }
+    }
+}
+
 /// A secret as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -1264,12 +1277,7 @@ fn bundle_version(
         ),
         Selector::Stage(stage) => (
             readable!("EXISTS (SELECT 1 FROM json_each(doc, '$.stages') WHERE value = ?2)"),
-            rusqlite::types::Value::Text(
-                serde_json::to_value(stage)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            ),
+            rusqlite::types::Value::Text(stage.as_str().to_owned()),
         ),
     };
     let doc: Option<String> = tx
@@ -1447,6 +1455,19 @@ mod tests {
     /// columns' values, members that read back as their default) the
     /// views put back: every secret and version reads back as written,
     /// empty and `null`-holding metadata included.
+    #[test]
+    fn stage_wire_names_are_serdes() {
+        for stage in [
+            Stage::Current,
+            Stage::Pending,
+            Stage::Latest,
+            Stage::Previous,
+            Stage::Deprecated,
+        ] {
+            assert_eq!(serde_json::to_value(stage).unwrap(), stage.as_str());
+        }
+    }
+
     #[test]
     fn stored_rows_read_back_whole() {
         let store = crate::store::Store::in_memory().unwrap();
