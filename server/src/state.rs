@@ -94,8 +94,15 @@ impl AppState {
             }
         };
         let iam = crate::iam::policies::Iam::new(&tenancy.file)?;
+        // The trail's own database in memory: memdb locks a whole database
+        // for a write transaction, so the audit writer's batches would hold
+        // every resource read off (in a file, WAL readers never wait).
+        let trail = match &config.data_dir {
+            Some(_) => store.clone(),
+            None => Store::in_memory()?,
+        };
         let audit = crate::audit::sink::AuditLog::start(
-            store.clone(),
+            trail,
             config.audit_max_events,
             config.audit_log.as_deref(),
         )?;
@@ -224,6 +231,7 @@ impl AppState {
         self.faults.reset_to_start();
         self.iam.reset_policies();
         let state = self.clone();
+        self.audit.store().write(crate::domain::audit::wipe).await?;
         self.store
             .write(move |tx| {
                 crate::domain::state::wipe(tx)?;

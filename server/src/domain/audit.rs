@@ -1,5 +1,7 @@
 //! The audit trail's rows (table `audit_events`, migration 0005) and the
-//! Audit API's one setting, `retentionPeriodDays` (the `meta` table).
+//! Audit API's one setting, `retentionPeriodDays` (the `meta` table). In
+//! memory they live in a database of their own (`AuditLog::store`), with
+//! `--data-dir` in `emulator.db` with the resources.
 //!
 //! A row is one OCI request: the OCI `AuditEvent` document exactly as
 //! `ListEvents` sends it (built by the HTTP layer from the pipeline's
@@ -78,6 +80,13 @@ pub fn insert(tx: &Transaction<'_>, rows: &[Row], cap: u64) -> Result<()> {
         "DELETE FROM audit_events WHERE seq <= (SELECT max(seq) FROM audit_events) - ?1",
     )?
     .execute(params![cap])?;
+    Ok(())
+}
+
+/// Deletes every event and the retention setting (a reset).
+pub fn wipe(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute("DELETE FROM audit_events", [])?;
+    tx.execute("DELETE FROM meta WHERE key = ?1", params![RETENTION_KEY])?;
     Ok(())
 }
 

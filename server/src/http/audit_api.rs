@@ -357,7 +357,8 @@ async fn list(
     };
     app.audit.flush().await;
     let docs = app
-        .store
+        .audit
+        .store()
         .read(move |tx| crate::domain::audit::filtered(tx, &filter))
         .await?;
     let mut body = String::new();

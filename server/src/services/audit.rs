@@ -75,7 +75,8 @@ pub async fn list_events(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiErro
     let now = micros(ctx.now);
     let window = (micros(start), micros(end));
     let mut rows = app
-        .store
+        .audit
+        .store()
         .read(move |tx| {
             let oldest = now.saturating_sub(i64::from(audit::retention_days(tx)?) * 86_400_000_000);
             audit::page(
@@ -118,7 +119,7 @@ fn tenancy_compartment(app: &AppState, ctx: &Ctx<'_>) -> Result<(), ApiError> {
 /// `Configuration` (`retentionPeriodDays`, 365 until changed).
 pub async fn get_configuration(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     tenancy_compartment(app, ctx)?;
-    let days = app.store.read(audit::retention_days).await?;
+    let days = app.audit.store().read(audit::retention_days).await?;
     Reply::json(&Configuration {
         retention_period_days: days,
     })
@@ -133,7 +134,8 @@ pub async fn update_configuration(app: &AppState, ctx: &Ctx<'_>) -> Result<Reply
     let details: UpdateConfigurationDetails = ctx.json()?;
     app.audit.flush().await;
     let now = micros(ctx.now);
-    app.store
+    app.audit
+        .store()
         .write(move |tx| audit::set_retention_days(tx, details.retention_period_days, now))
         .await?;
     let work_request = crate::domain::new_work_request_id(ctx.region_name(app));
