@@ -259,19 +259,22 @@ fn compartment_name(app: &AppState, id: &str) -> Option<String> {
 }
 
 /// A random UUID (version 4 form), as OCI's `eventId`s are.
+/// A random (version 4) UUID, lowercase and hyphenated: an event's
+/// `eventId`.
 fn uuid() -> String {
-    let mut b = crate::crypto::random_bytes(16);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut b = crate::crypto::id_bytes();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 0x0f)]));
+    }
+    out
 }
 
 fn parameters(query: &str) -> BTreeMap<String, Vec<String>> {
@@ -477,4 +480,25 @@ async fn alerts(State(app): State<AppState>) -> Response {
         "config": app.alerts.config(),
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    /// `eventId` is a version 4 UUID as OCI writes one: 36 lowercase
+    /// characters, hyphens at 8, 13, 18 and 23, version 4, RFC 4122 variant.
+    #[test]
+    fn event_ids_are_v4_uuids() {
+        let id = super::uuid();
+        assert_eq!(id.len(), 36, "{id}");
+        for (i, c) in id.chars().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                assert_eq!(c, '-', "{id}");
+            } else {
+                assert!(matches!(c, '0'..='9' | 'a'..='f'), "{id}");
+            }
+        }
+        assert_eq!(&id[14..15], "4", "{id}");
+        assert!("89ab".contains(&id[19..20]), "{id}");
+        assert_ne!(id, super::uuid());
+    }
 }

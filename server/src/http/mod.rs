@@ -106,10 +106,7 @@ impl MakeRequestId for SdkRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         let mut id = [0u8; 32];
-        for (pair, b) in id
-            .chunks_exact_mut(2)
-            .zip(crate::crypto::random_bytes(16).iter().copied())
-        {
+        for (pair, b) in id.chunks_exact_mut(2).zip(crate::crypto::id_bytes()) {
             pair[0] = HEX[usize::from(b >> 4)];
             pair[1] = HEX[usize::from(b & 0x0F)];
         }
