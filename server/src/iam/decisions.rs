@@ -36,21 +36,28 @@ impl DecisionLog {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Keeps `decision` (made at `time`) under `request_id`.
+    /// Keeps `decision` (made at `time`) under `request_id`, forgetting the
+    /// oldest beyond [`DECISIONS_KEPT`]. The forgotten decision is freed
+    /// after the lock is released: every request records one.
     pub fn record(&self, request_id: &str, time: OffsetDateTime, decision: Arc<Decision>) {
-        let mut log = self.lock();
-        if log
-            .by_id
-            .insert(request_id.to_owned(), (time, decision))
-            .is_none()
-        {
-            log.order.push_back(request_id.to_owned());
-        }
-        while log.order.len() > DECISIONS_KEPT {
-            if let Some(old) = log.order.pop_front() {
-                log.by_id.remove(&old);
+        let forgotten = {
+            let mut log = self.lock();
+            if log
+                .by_id
+                .insert(request_id.to_owned(), (time, decision))
+                .is_none()
+            {
+                log.order.push_back(request_id.to_owned());
             }
-        }
+            // One record adds at most one entry, so one eviction keeps the bound.
+            if log.order.len() > DECISIONS_KEPT {
+                let old = log.order.pop_front();
+                old.and_then(|old| log.by_id.remove(&old))
+            } else {
+                None
+            }
+        };
+        drop(forgotten);
     }
 
     /// The explanation of the decision recorded under `request_id`.
@@ -103,4 +110,43 @@ fn explanation(decision: &Decision, request_id: &str, time: OffsetDateTime) -> J
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::authz::authorize;
+    use crate::iam::eval::Engine;
+    use crate::iam::tenancy::Tenancy;
+    use crate::operation::Operation;
+
+    /// The log keeps the newest [`DECISIONS_KEPT`] decisions: one more
+    /// forgets the oldest and only it.
+    #[test]
+    fn the_oldest_decision_is_forgotten_past_the_bound() {
+        let tenancy = Tenancy::embedded();
+        let engine = Arc::new(Engine::new(&tenancy.file, Vec::new()).unwrap());
+        let principal = tenancy.user_principal(&tenancy.file.users[0]);
+        let decision = Arc::new(authorize(
+            engine,
+            &principal,
+            Operation::ListVaults,
+            "us-ashburn-1",
+            &crate::iam::authz::Targets::default(),
+            Vec::new(),
+            OffsetDateTime::UNIX_EPOCH,
+        ));
+        let log = DecisionLog::default();
+        for n in 0..=DECISIONS_KEPT {
+            log.record(&n.to_string(), OffsetDateTime::UNIX_EPOCH, decision.clone());
+        }
+        assert!(log.explain("0").is_none());
+        assert!(log.explain("1").is_some());
+        assert!(log.explain(&DECISIONS_KEPT.to_string()).is_some());
+        let kept = log.lock();
+        assert_eq!(
+            (kept.order.len(), kept.by_id.len()),
+            (DECISIONS_KEPT, DECISIONS_KEPT)
+        );
+    }
 }
