@@ -216,6 +216,27 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Caps every connection's page cache at `kib` KiB (SQLite's default
+    /// is 2,000 KiB a connection). In memory a cached page is a second copy
+    /// of a `memdb` page, so a database written in appends and read now and
+    /// then (the audit trail) needs little of it.
+    ///
+    /// # Errors
+    /// SQLite refuses the pragma.
+    pub fn cap_page_cache(&self, kib: u32) -> Result<()> {
+        let size = -i64::from(kib);
+        let lock = |c: &Mutex<Connection>| {
+            c.lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .pragma_update(None, "cache_size", size)
+        };
+        lock(&self.writer)?;
+        for reader in self.readers.iter() {
+            lock(reader)?;
+        }
+        Ok(())
+    }
+
     /// `memory` or `sqlite-file`.
     pub fn kind(&self) -> &'static str {
         self.kind
@@ -519,6 +540,21 @@ pub fn save_retry_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A capped page cache holds on every connection, the readers included.
+    #[tokio::test]
+    async fn cap_page_cache_reaches_every_connection() {
+        let store = Store::in_memory().unwrap();
+        let size = |c: &Connection| -> Result<i64> {
+            Ok(c.query_row("PRAGMA cache_size", [], |r| r.get(0))?)
+        };
+        assert_eq!(store.read(size).await.unwrap(), -2000);
+        store.cap_page_cache(256).unwrap();
+        assert_eq!(size(&store.writer.lock().unwrap()).unwrap(), -256);
+        for reader in store.readers.iter() {
+            assert_eq!(size(&reader.lock().unwrap()).unwrap(), -256);
+        }
+    }
 
     /// `splice` gives what the views' `json_set` gives: the members first,
     /// escaped, `null` for a NULL column, an empty document included.
