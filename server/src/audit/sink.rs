@@ -7,8 +7,9 @@
 //! request's latency. In memory the trail is a database of its own
 //! (`AppState::new`): SQLite's memdb locks a whole database for a write
 //! transaction, and in the resources' database every batch held the
-//! requests' reads off (they spun in the busy handler; measured, the signed
-//! GetSecretBundle ran at about 70 % of its rate without audit writes). Readers of the trail (`ListEvents`,
+//! requests' reads off (they spun in the busy handler meanwhile).
+//!
+//! Readers of the trail (`ListEvents`,
 //! `GET /_emulator/audit`, reset, shutdown) call [`AuditLog::flush`] first:
 //! the channel is FIFO, so once the flush is acknowledged every event
 //! queued before it is committed.
