@@ -258,9 +258,8 @@ fn compartment_name(app: &AppState, id: &str) -> Option<String> {
         .map(|c| c.name.clone())
 }
 
-/// A random UUID (version 4 form), as OCI's `eventId`s are.
-/// A random (version 4) UUID, lowercase and hyphenated: an event's
-/// `eventId`.
+/// A random UUID (version 4, lowercase, hyphenated), as OCI's `eventId`s
+/// are.
 fn uuid() -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b = crate::crypto::id_bytes();
