@@ -77,34 +77,29 @@ impl AppState {
             None => Tenancy::embedded(),
         };
         let faults = crate::faults::Faults::load(config.faults.as_deref())?;
-        let (store, root) = match &config.data_dir {
+        // The audit trail's database: with a file the resources' (WAL
+        // readers never wait for a writer); in memory one of its own, since
+        // memdb locks a whole database for a write transaction and the
+        // audit writer's batches would hold every resource read off.
+        let (store, trail, root) = match &config.data_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
                 let store = Store::open_file(dir)?;
                 let root = root_key_in(dir, config.root_key.as_deref(), &store)?;
-                (store, root)
+                (store.clone(), store, root)
             }
             None => {
                 let root = match config.root_key.as_deref() {
                     Some(text) => RootKey::from_base64(text)?,
                     None => RootKey::generate(),
                 };
-                (Store::in_memory()?, root)
+                let trail = Store::in_memory()?;
+                trail.cap_page_cache(TRAIL_PAGE_CACHE_KIB)?;
+                (Store::in_memory()?, trail, root)
             }
         };
         let iam = crate::iam::policies::Iam::new(&tenancy.file)?;
-        // The trail's own database in memory: memdb locks a whole database
-        // for a write transaction, so the audit writer's batches would hold
-        // every resource read off (in a file, WAL readers never wait).
-        let trail = match &config.data_dir {
-            Some(_) => store.clone(),
-            None => {
-                let trail = Store::in_memory()?;
-                trail.cap_page_cache(TRAIL_PAGE_CACHE_KIB)?;
-                trail
-            }
-        };
         let audit = crate::audit::sink::AuditLog::start(
             trail,
             config.audit_max_events,

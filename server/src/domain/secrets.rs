@@ -1451,10 +1451,7 @@ mod tests {
         }
     }
 
-    /// What `save` / `save_version` leave out of a row's document (the
-    /// columns' values, members that read back as their default) the
-    /// views put back: every secret and version reads back as written,
-    /// empty and `null`-holding metadata included.
+    /// Every stage's `as_str` is the name serde writes.
     #[test]
     fn stage_wire_names_are_serdes() {
         for stage in [
@@ -1468,6 +1465,10 @@ mod tests {
         }
     }
 
+    /// What `save` / `save_version` leave out of a row's document (the
+    /// columns' values, members that read back as their default) the
+    /// views put back: every secret and version reads back as written,
+    /// empty and `null`-holding metadata included.
     #[test]
     fn stored_rows_read_back_whole() {
         let store = crate::store::Store::in_memory().unwrap();

@@ -261,19 +261,10 @@ fn compartment_name(app: &AppState, id: &str) -> Option<String> {
 /// A random UUID (version 4, lowercase, hyphenated), as OCI's `eventId`s
 /// are.
 fn uuid() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut b = crate::crypto::id_bytes();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let mut out = String::with_capacity(36);
-    for (i, x) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        out.push(char::from(HEX[usize::from(x >> 4)]));
-        out.push(char::from(HEX[usize::from(x & 0x0f)]));
-    }
-    out
+    uuid::Builder::from_random_bytes(crate::crypto::id_bytes())
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 fn parameters(query: &str) -> BTreeMap<String, Vec<String>> {

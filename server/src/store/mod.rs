@@ -211,9 +211,7 @@ impl Store {
                 return guard;
             }
         }
-        self.readers[start % n]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        locked(&self.readers[start % n])
     }
 
     /// Caps every connection's page cache at `kib` KiB (SQLite's default
@@ -225,14 +223,8 @@ impl Store {
     /// SQLite refuses the pragma.
     pub fn cap_page_cache(&self, kib: u32) -> Result<()> {
         let size = -i64::from(kib);
-        let lock = |c: &Mutex<Connection>| {
-            c.lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .pragma_update(None, "cache_size", size)
-        };
-        lock(&self.writer)?;
-        for reader in self.readers.iter() {
-            lock(reader)?;
+        for conn in std::iter::once(&*self.writer).chain(self.readers.iter()) {
+            locked(conn).pragma_update(None, "cache_size", size)?;
         }
         Ok(())
     }
@@ -251,12 +243,9 @@ impl Store {
         F: FnOnce(&Transaction<'_>) -> Result<R, E> + Send + 'static,
     {
         let conn = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            commit(&mut conn, f)
-        })
-        .await
-        .map_err(|e| E::from(Error::Task(e.to_string())))?
+        tokio::task::spawn_blocking(move || commit(&mut locked(&conn), f))
+            .await
+            .map_err(|e| E::from(Error::Task(e.to_string())))?
     }
 
     /// Like [`Store::write`], but on the calling thread (start-up, before the
@@ -265,11 +254,7 @@ impl Store {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<R, E>,
     ) -> Result<R, E> {
-        let mut conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        commit(&mut conn, f)
+        commit(&mut locked(&self.writer), f)
     }
 
     /// Runs `f` on a reading connection, inline, inside one read
@@ -290,6 +275,12 @@ impl Store {
         drop(snapshot);
         out
     }
+}
+
+/// A connection's lock; a panic while it was held does not keep it from
+/// others (the transaction it was in was rolled back when dropped).
+fn locked(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A read transaction on a reading connection, begun and ended with cached
